@@ -1,0 +1,23 @@
+"""Options every stage command shares, so flags read the same everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="YAML config: a stage config, or a recipe whose section for this stage is used.",
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="Override any config key: --set a.b=value (repeatable; value parsed as YAML)."
+    ),
+]

@@ -1,0 +1,38 @@
+"""Sandbox settings: limits, isolation and worker pool size."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import Field
+
+from kodeio.config import StageConfig
+
+
+class SandboxConfig(StageConfig):
+    """Limits apply per execution. CPU time is the real limit; wall time is a backstop."""
+
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    timeout: float = Field(5.0, gt=0, description="CPU seconds per execution")
+    wall_factor: float = Field(
+        3.0, ge=1.0, description="wall backstop = timeout * wall_factor + 1 s"
+    )
+    memory_mb: int = Field(
+        1024, ge=32, description="address space added on top of the worker's own"
+    )
+    max_output_bytes: int = Field(
+        1_000_000, ge=1024, description="cap on the returned value's JSON message"
+    )
+    max_stdout_bytes: int = Field(8192, ge=0, description="stdout/stderr kept per execution")
+    max_file_bytes: int = Field(
+        16 * 1024 * 1024, ge=0, description="RLIMIT_FSIZE: biggest file or stdout flood"
+    )
+    tmp_mb: int = Field(256, ge=1, description="size of the private /tmp (bwrap isolation)")
+    max_open_files: int = Field(64, ge=16)
+    recursion_limit: int = Field(3000, ge=100)
+    isolation: Literal["bwrap", "process"] = "bwrap"
+    hash_seed: int = Field(0, ge=0, le=4294967295, description="PYTHONHASHSEED of the workers")
+    preload_numpy: bool = True
+    jobs_per_worker: int = Field(2000, ge=1, description="restart a worker after this many jobs")
+    window: int = Field(0, ge=0, description="jobs in flight; 0 = 4 x workers")

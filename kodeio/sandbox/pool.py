@@ -1,0 +1,411 @@
+"""The host side of the sandbox: a pool of fork-server workers, ordered streaming results.
+
+`Sandbox.run(jobs)` sends each job to an idle worker, reads results with `selectors`,
+and yields them in job order. At most `window` jobs are in flight, so memory stays
+bounded however long the input iterator is. A worker that dies, stalls or has served
+`jobs_per_worker` jobs is replaced; the job it held is reported, never lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from kodeio.errors import KodeioError
+from kodeio.sandbox.config import SandboxConfig
+from kodeio.sandbox.types import Job, Result
+
+SANDBOX_DIR = Path(__file__).resolve().parent
+INSIDE_DIR = "/opt/kodeio-sandbox"
+# Not secrets, and numpy's OpenBLAS needs them on some processors here.
+PASSTHROUGH_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# How long a worker may take to answer beyond the job's own wall backstop.
+HOST_GRACE_S = 15.0
+
+
+class SandboxUnavailable(KodeioError):
+    """The requested isolation cannot be set up on this machine."""
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def _worker_env(config: SandboxConfig) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": str(config.hash_seed),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    for key in PASSTHROUGH_ENV:
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+def _ro_binds() -> list[str]:
+    """Read-only mounts: /usr, the interpreter's prefix and the venv, nothing of $HOME."""
+    paths = {"/usr"}
+    for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+        if not p.startswith("/usr"):
+            paths.add(p)
+    args: list[str] = []
+    for p in sorted(paths):
+        args += ["--ro-bind", p, p]
+    for name in ("lib", "lib64", "bin", "sbin"):
+        link = Path("/") / name
+        if link.is_symlink():
+            args += ["--symlink", os.readlink(link), str(link)]
+        elif link.is_dir():
+            args += ["--ro-bind", str(link), str(link)]
+    # ctypes.util.find_library (pyseccomp) reads the linker cache; it holds no secrets.
+    if Path("/etc/ld.so.cache").exists():
+        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    return args
+
+
+def worker_command(config: SandboxConfig) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment that start one worker under the configured isolation."""
+    wcfg = {
+        "timeout": config.timeout,
+        "wall_factor": config.wall_factor,
+        "memory_mb": config.memory_mb,
+        "max_output_bytes": config.max_output_bytes,
+        "max_stdout_bytes": config.max_stdout_bytes,
+        "max_file_bytes": config.max_file_bytes,
+        "max_open_files": config.max_open_files,
+        "recursion_limit": config.recursion_limit,
+        "preload_numpy": config.preload_numpy,
+        "seccomp": True,
+        "private_tmp": config.isolation == "bwrap",
+    }
+    env = _worker_env(config)
+    python = sys.executable
+    if config.isolation == "process":
+        return [python, str(SANDBOX_DIR / "worker.py"), json.dumps(wcfg)], env
+    bwrap = bwrap_path()
+    if bwrap is None:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed, so untrusted code cannot be isolated; "
+            "install it (apt-get install bubblewrap) or pass --isolation=process "
+            "(rlimits + seccomp + uid drop only, weaker)"
+        )
+    argv = [
+        bwrap,
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--clearenv",
+        "--cap-drop",
+        "ALL",
+    ]
+    if os.getuid() == 0:
+        argv += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+    argv += _ro_binds()
+    argv += ["--ro-bind", str(SANDBOX_DIR), INSIDE_DIR]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--size", str(config.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    argv += ["--remount-ro", "/"]  # the root tmpfs holding the mount points: read-only too
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    argv += ["--", python, f"{INSIDE_DIR}/worker.py", json.dumps(wcfg)]
+    # bwrap itself gets a bare environment too: /proc/1/environ inside is bwrap's.
+    return argv, {"PATH": "/usr/bin:/bin"}
+
+
+class _Worker:
+    """One fork-server process and the job it is running, if any."""
+
+    def __init__(self, config: SandboxConfig, index: int) -> None:
+        argv, env = worker_command(config)
+        self.index = index
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            close_fds=True,
+            start_new_session=True,
+        )
+        self.buffer = b""
+        self.ready = False
+        self.jobs_done = 0
+        self.current: tuple[int, Job] | None = None
+        self.deadline = 0.0
+        self.started = time.monotonic()
+
+    @property
+    def fd(self) -> int:
+        assert self.proc.stdout is not None
+        return self.proc.stdout.fileno()
+
+    def send(self, seq: int, job: Job, config: SandboxConfig) -> None:
+        assert self.proc.stdin is not None
+        self.current = (seq, job)
+        timeout = job.timeout or config.timeout
+        self.deadline = time.monotonic() + timeout * config.wall_factor + 1.0 + HOST_GRACE_S
+        self.proc.stdin.write(
+            (json.dumps(job.to_wire(), ensure_ascii=False) + "\n").encode("utf-8", "replace")
+        )
+        self.proc.stdin.flush()
+
+    def read_lines(self) -> list[bytes] | None:
+        """Complete lines available now; None on EOF (the worker died)."""
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            return None
+        self.buffer += chunk
+        *lines, self.buffer = self.buffer.split(b"\n")
+        return lines
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def _host_input_repr(job: Job) -> str | None:
+    """The input as given, for results where the child died before reporting it."""
+    from kodeio.sandbox.values import format_call_args
+
+    if job.expr is not None:
+        return None
+    if isinstance(job.input, str):
+        return job.input
+    if isinstance(job.input, dict):
+        return format_call_args(
+            list(job.input.get("args") or []), dict(job.input.get("kwargs") or {})
+        )
+    return ""
+
+
+def _result_from_message(msg: dict[str, Any], job: Job) -> Result:
+    result = _build_result(msg, job)
+    if result.input_repr is None:
+        result.input_repr = _host_input_repr(job)
+    return result
+
+
+def _build_result(msg: dict[str, Any], job: Job) -> Result:
+    return Result(
+        id=job.id,
+        status=msg.get("status", "crashed"),
+        output=msg.get("output"),
+        output_repr=msg.get("output_repr"),
+        output_is_json=bool(msg.get("output_is_json", False)),
+        input_repr=msg.get("input_repr"),
+        error=msg.get("error"),
+        error_type=msg.get("error_type"),
+        stdout=msg.get("stdout", ""),
+        stdout_truncated=bool(msg.get("stdout_truncated", False)),
+        seconds=float(msg.get("seconds", 0.0)),
+        signal=msg.get("signal"),
+        extra={k: msg[k] for k in ("trace",) if k in msg},
+    )
+
+
+class Sandbox:
+    """A pool of isolated fork-server workers.
+
+    >>> with Sandbox(SandboxConfig(workers=2)) as sb:
+    ...     [r.output for r in sb.run([Job(id="a", code="def f(x): return x*2", entry="f", input="21")])]
+    [42]
+    """
+
+    def __init__(self, config: SandboxConfig | None = None, **overrides: Any) -> None:
+        base = config or SandboxConfig()
+        self.config = base.model_copy(update=overrides) if overrides else base
+        if self.config.isolation == "bwrap" and bwrap_path() is None:
+            worker_command(self.config)  # raises the explanatory SandboxUnavailable
+        self._workers: list[_Worker] = []
+        self._selector: selectors.BaseSelector | None = None
+        self.restarts = 0
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        if self._workers:
+            return
+        self._selector = selectors.DefaultSelector()
+        for i in range(self.config.workers):
+            self._spawn(i)
+        self._wait_ready()
+
+    def close(self) -> None:
+        for w in self._workers:
+            if self._selector is not None:
+                try:
+                    self._selector.unregister(w.fd)
+                except (KeyError, ValueError, OSError):
+                    pass
+            w.kill()
+        self._workers = []
+        if self._selector is not None:
+            self._selector.close()
+            self._selector = None
+
+    def _spawn(self, index: int) -> _Worker:
+        assert self._selector is not None
+        w = _Worker(self.config, index)
+        self._selector.register(w.fd, selectors.EVENT_READ, w)
+        if index < len(self._workers):
+            self._workers[index] = w
+        else:
+            self._workers.append(w)
+        return w
+
+    def _replace(self, w: _Worker) -> _Worker:
+        assert self._selector is not None
+        try:
+            self._selector.unregister(w.fd)
+        except (KeyError, ValueError, OSError):
+            pass
+        w.kill()
+        self.restarts += 1
+        return self._spawn(w.index)
+
+    def _wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not all(w.ready for w in self._workers):
+            if time.monotonic() > deadline:
+                raise SandboxUnavailable("sandbox workers did not start within 60 s")
+            for _w, msg in self._poll(0.5):
+                if msg is None:
+                    raise SandboxUnavailable(self._start_failure())
+
+    def _start_failure(self) -> str:
+        argv, _ = worker_command(self.config)
+        return (
+            "a sandbox worker exited during start-up; check that this runs by hand: "
+            + " ".join(argv[:8])
+            + " ... (isolation="
+            + self.config.isolation
+            + ")"
+        )
+
+    def _poll(self, timeout: float) -> list[tuple[_Worker, dict[str, Any] | None]]:
+        """(worker, message) pairs; message None means that worker died."""
+        assert self._selector is not None
+        out: list[tuple[_Worker, dict[str, Any] | None]] = []
+        for key, _ in self._selector.select(timeout):
+            w: _Worker = key.data
+            lines = w.read_lines()
+            if lines is None:
+                out.append((w, None))
+                continue
+            for line in lines:
+                if not line.strip():
+                    continue
+                msg = json.loads(line)
+                if msg.get("ready"):
+                    w.ready = True
+                else:
+                    out.append((w, msg))
+        return out
+
+    # ---- running jobs -------------------------------------------------------------------
+    def run(self, jobs: Iterable[Job]) -> Iterator[Result]:
+        """Run jobs; yield exactly one Result per Job, in input order, as they complete."""
+        self.start()
+        window = self.config.window or 4 * self.config.workers
+        it = iter(jobs)
+        pending: list[tuple[int, Job]] = []  # waiting for a worker, in order
+        done: dict[int, Result] = {}
+        next_seq = 0  # next sequence number to read from `it`
+        next_out = 0  # next sequence number to yield
+        exhausted = False
+        while True:
+            while not exhausted and next_seq - next_out < window:
+                try:
+                    job = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                if not isinstance(job, Job):
+                    raise TypeError(f"Sandbox.run expects Job objects, got {type(job).__name__}")
+                pending.append((next_seq, job))
+                next_seq += 1
+            self._dispatch(pending)
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+            if exhausted and next_out == next_seq:
+                return
+            self._collect(done)
+
+    def run_one(self, job: Job) -> Result:
+        return next(iter(self.run([job])))
+
+    def _dispatch(self, pending: list[tuple[int, Job]]) -> None:
+        for w in self._workers:
+            if not pending:
+                return
+            if w.ready and w.current is None:
+                seq, job = pending.pop(0)
+                try:
+                    w.send(seq, job, self.config)
+                except (BrokenPipeError, OSError):
+                    pending.insert(0, (seq, job))
+                    w.current = None
+                    self._replace(w)
+
+    def _collect(self, done: dict[int, Result]) -> None:
+        for w, msg in self._poll(0.25):
+            if w.current is None:
+                if msg is None:
+                    self._replace(w)
+                continue
+            seq, job = w.current
+            if msg is None:
+                done[seq] = _result_from_message(
+                    {"status": "crashed", "error": "sandbox worker died"}, job
+                )
+                w.current = None
+                self._replace(w)
+                continue
+            done[seq] = _result_from_message(msg, job)
+            w.current = None
+            w.jobs_done += 1
+            if w.jobs_done >= self.config.jobs_per_worker:
+                self._replace(w)
+        now = time.monotonic()
+        for w in list(self._workers):
+            if w.current is not None and now > w.deadline:
+                seq, job = w.current
+                done[seq] = _result_from_message(
+                    {"status": "timeout", "error": "sandbox worker stopped answering"}, job
+                )
+                w.current = None
+                self._replace(w)

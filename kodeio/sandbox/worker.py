@@ -1,0 +1,461 @@
+"""The fork server that runs inside the sandbox. Stdlib only (plus pyseccomp, numpy if present).
+
+Started by `kodeio.sandbox.pool` (inside bubblewrap, or as a plain process with
+`isolation=process`). It pre-imports what seeds commonly use, then reads one JSON job per
+line on stdin and answers one JSON result per line on stdout. Each job runs in a forked
+child that confines itself before touching the untrusted code:
+
+    setsid -> stdout/stderr to a capped memfd -> rlimits -> drop uid (if root)
+    -> seccomp filter -> seed RNGs -> exec the code -> call -> JSON result over a pipe
+
+The child never writes to the protocol pipe; a denied system call kills it with SIGSYS.
+"""
+
+from __future__ import annotations
+
+# Pre-imported so that forked children start warm (CodeI/O seeds use these most).
+import bisect  # noqa: F401
+import collections  # noqa: F401
+import copy
+import datetime  # noqa: F401
+import decimal  # noqa: F401
+import errno
+import fractions  # noqa: F401
+import functools  # noqa: F401
+import heapq  # noqa: F401
+import itertools  # noqa: F401
+import json
+import math  # noqa: F401
+import operator  # noqa: F401
+import os
+import random
+import re  # noqa: F401
+import resource
+import secrets  # noqa: F401
+import select
+import shutil
+import signal
+import statistics  # noqa: F401
+import string  # noqa: F401
+import sys
+import tempfile
+import time
+import traceback
+import typing  # noqa: F401
+
+from values import format_call_args, literal_repr, parse_call_args, to_json_lossless
+
+NOBODY = 65534
+EXIT_REPORTED = 0
+
+
+def _log(msg: str) -> None:
+    try:
+        os.write(2, f"[kodeio-sandbox-worker] {msg}\n".encode())
+    except OSError:
+        pass
+
+
+def build_seccomp_filter():
+    """Deny process creation, exec, signals to others, sockets, namespaces, ptrace, bpf, keys."""
+    import pyseccomp as sc
+
+    f = sc.SyscallFilter(sc.ALLOW)
+    kill = sc.KILL_PROCESS
+    for name in (
+        "fork",
+        "vfork",
+        "execve",
+        "execveat",
+        "kill",
+        "tkill",
+        "tgkill",
+        "rt_sigqueueinfo",
+        "rt_tgsigqueueinfo",
+        "pidfd_send_signal",
+        "pidfd_open",
+        "pidfd_getfd",
+        "ptrace",
+        "process_vm_readv",
+        "process_vm_writev",
+        "socket",
+        "socketpair",
+        "connect",
+        "bind",
+        "listen",
+        "accept",
+        "accept4",
+        "mount",
+        "umount2",
+        "pivot_root",
+        "chroot",
+        "unshare",
+        "setns",
+        "bpf",
+        "keyctl",
+        "add_key",
+        "request_key",
+        "perf_event_open",
+        "userfaultfd",
+        "io_uring_setup",
+        "kexec_load",
+        "init_module",
+        "finit_module",
+        "reboot",
+        "swapon",
+        "setuid",
+        "setgid",
+        "setreuid",
+        "setregid",
+        "setresuid",
+        "setresgid",
+        "setgroups",
+        "personality",
+        "open_by_handle_at",
+        "name_to_handle_at",
+    ):
+        try:
+            f.add_rule(kill, name)
+        except (OSError, ValueError, RuntimeError):
+            pass  # syscall unknown on this architecture
+    # clone without CLONE_THREAD is a fork; threads stay allowed.
+    clone_thread = 0x00010000
+    f.add_rule(kill, "clone", sc.Arg(0, sc.MASKED_EQ, clone_thread, 0))
+    # glibc tries clone3 first and falls back to clone on ENOSYS; clone3's flags live in
+    # memory where seccomp cannot see them, so refuse it softly.
+    f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    return f
+
+
+def worker_vm_bytes() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class Worker:
+    def __init__(self, cfg: dict) -> None:
+        self.cfg = cfg
+        self.filter = build_seccomp_filter() if cfg.get("seccomp", True) else None
+        self.numpy = None
+        if cfg.get("preload_numpy", True):
+            try:
+                import numpy
+                import numpy.random  # lazily imported otherwise: ms per child
+
+                self.numpy = numpy
+            except ImportError:
+                pass
+        self.base_vm = worker_vm_bytes()
+        self.is_root = os.getuid() == 0
+
+    # ---- parent side ------------------------------------------------------------------
+    def run_job(self, job: dict) -> dict:
+        cfg = self.cfg
+        timeout = float(job.get("timeout") or cfg["timeout"])
+        wall = timeout * cfg["wall_factor"] + 1.0
+        cap = cfg["max_output_bytes"]
+        jobdir = tempfile.mkdtemp(prefix="job-", dir="/tmp" if os.path.isdir("/tmp") else None)
+        if self.is_root:
+            os.chown(jobdir, NOBODY, NOBODY)
+        out_fd = os.memfd_create("kodeio-stdout", 0)
+        r, w = os.pipe()
+        start = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # child: never returns
+            code = 70
+            try:
+                os.close(r)
+                self.child(job, w, out_fd, jobdir, timeout)
+                code = EXIT_REPORTED
+            except BaseException:
+                code = 71
+            finally:
+                os._exit(code)
+        os.close(w)
+        data, too_big, timed_out = self._collect(r, pid, start + wall, cap)
+        os.close(r)
+        _, wstatus = os.waitpid(pid, 0)
+        elapsed = time.monotonic() - start
+        stdout, stdout_truncated = self._read_stdout(out_fd)
+        os.close(out_fd)
+        shutil.rmtree(jobdir, ignore_errors=True)
+        if self.cfg.get("private_tmp"):
+            scrub_tmp(keep="")
+        result = self.classify(job, data, too_big, timed_out, wstatus, elapsed, timeout)
+        result["stdout"] = stdout
+        result["stdout_truncated"] = stdout_truncated
+        return result
+
+    def _collect(self, r: int, pid: int, deadline: float, cap: int) -> tuple[bytes, bool, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._kill(pid)
+                return b"".join(chunks), False, True
+            ready, _, _ = select.select([r], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(r, 1 << 16)
+            if not chunk:
+                return b"".join(chunks), False, False
+            size += len(chunk)
+            if size > cap:
+                self._kill(pid)
+                return b"", True, False
+            chunks.append(chunk)
+
+    @staticmethod
+    def _kill(pid: int) -> None:
+        for target in (
+            lambda: os.killpg(pid, signal.SIGKILL),
+            lambda: os.kill(pid, signal.SIGKILL),
+        ):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _read_stdout(self, fd: int) -> tuple[str, bool]:
+        cap = self.cfg["max_stdout_bytes"]
+        size = os.fstat(fd).st_size
+        os.lseek(fd, 0, os.SEEK_SET)
+        raw = os.read(fd, cap) if cap else b""
+        return raw.decode("utf-8", errors="replace"), size > cap
+
+    def classify(self, job, data, too_big, timed_out, wstatus, elapsed, timeout) -> dict:
+        base = {"id": job["id"], "seconds": elapsed}
+        if too_big:
+            return {
+                **base,
+                "status": "output_too_large",
+                "error": f"result over {self.cfg['max_output_bytes']} bytes",
+            }
+        if data:
+            try:
+                msg = json.loads(data)
+                msg.update(base)
+                return msg
+            except ValueError:
+                pass  # torn message: fall through to the exit status
+        if timed_out:
+            return {
+                **base,
+                "status": "timeout",
+                "error": f"wall-clock limit {timeout * self.cfg['wall_factor'] + 1:.1f}s",
+            }
+        if os.WIFSIGNALED(wstatus):
+            sig = os.WTERMSIG(wstatus)
+            if sig == signal.SIGSYS:
+                return {**base, "status": "blocked", "signal": sig, "error": "denied system call"}
+            if sig in (signal.SIGXCPU, signal.SIGKILL):
+                return {
+                    **base,
+                    "status": "timeout",
+                    "signal": sig,
+                    "error": f"CPU limit {timeout:g}s",
+                }
+            if sig == signal.SIGXFSZ:
+                return {
+                    **base,
+                    "status": "output_too_large",
+                    "signal": sig,
+                    "error": "file size limit",
+                }
+            return {
+                **base,
+                "status": "crashed",
+                "signal": sig,
+                "error": f"killed by {signal.Signals(sig).name}",
+            }
+        code = os.WEXITSTATUS(wstatus) if os.WIFEXITED(wstatus) else -1
+        return {**base, "status": "no_result", "error": f"exited with code {code} without a result"}
+
+    # ---- child side -------------------------------------------------------------------
+    def child(self, job: dict, w: int, out_fd: int, jobdir: str, timeout: float) -> None:
+        cfg = self.cfg
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        keep = sorted({w})
+        lo = 3
+        for fd in keep:
+            os.closerange(lo, fd)
+            lo = fd + 1
+        os.closerange(lo, 65536)
+        os.chdir(jobdir)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversize write raises EFBIG instead
+        cpu = max(1, int(timeout + 0.999))
+        limits = [
+            (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+            (resource.RLIMIT_FSIZE, (cfg["max_file_bytes"],) * 2),
+            (resource.RLIMIT_NOFILE, (cfg["max_open_files"],) * 2),
+            (resource.RLIMIT_CORE, (0, 0)),
+        ]
+        if cfg["memory_mb"]:
+            limits.append(
+                (resource.RLIMIT_AS, (self.base_vm + cfg["memory_mb"] * 1024 * 1024,) * 2)
+            )
+        for which, value in limits:
+            resource.setrlimit(which, value)
+        if self.is_root:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+        if os.getuid() != 0:
+            resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
+        if self.filter is not None:
+            self.filter.load()
+        sys.setrecursionlimit(cfg["recursion_limit"])
+        seed = int(job.get("seed") or 0)
+        random.seed(seed)
+        if self.numpy is not None:
+            self.numpy.random.seed(seed % (2**32))
+        msg = self.execute(job)
+        payload = (json.dumps(msg, ensure_ascii=False, allow_nan=False) + "\n").encode(
+            "utf-8", "replace"
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        view = memoryview(payload)
+        while view:
+            n = os.write(w, view)
+            view = view[n:]
+
+    def execute(self, job: dict) -> dict:
+        start = time.monotonic()
+        input_repr = None
+        try:
+            namespace: dict = {"__name__": "__kodeio_seed__"}
+            exec(compile(job["code"], "<seed>", "exec"), namespace)
+            if job.get("expr"):
+                value = eval(compile(job["expr"], "<expr>", "eval"), namespace)
+            else:
+                fn = namespace.get(job["entry"])
+                if not callable(fn):
+                    raise NameError(f"entry function {job['entry']!r} is not defined by the code")
+                args, kwargs = self.call_args(job.get("input"), namespace)
+                input_repr = format_call_args(copy.deepcopy(args), copy.deepcopy(kwargs))
+                value = fn(*args, **kwargs)
+            elapsed = time.monotonic() - start
+            out_repr = literal_repr(value)
+            is_json, out_json = to_json_lossless(value)
+            if len(out_repr) > self.cfg["max_output_bytes"]:
+                return {
+                    "status": "output_too_large",
+                    "error": f"output repr is {len(out_repr)} chars",
+                    "input_repr": input_repr,
+                }
+            return {
+                "status": "ok",
+                "output": out_json,
+                "output_is_json": is_json,
+                "output_repr": out_repr,
+                "input_repr": input_repr,
+                "child_seconds": elapsed,
+            }
+        except RecursionError as exc:
+            return self.failure("recursion", exc, input_repr)
+        except MemoryError as exc:
+            return self.failure("memory", exc, input_repr)
+        except OSError as exc:
+            if exc.errno == errno.EFBIG:
+                return self.failure("output_too_large", exc, input_repr)
+            return self.failure("error", exc, input_repr)
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt are seed errors too
+            return self.failure("error", exc, input_repr)
+
+    @staticmethod
+    def call_args(given, namespace: dict) -> tuple[list, dict]:
+        if given is None:
+            return [], {}
+        if isinstance(given, dict):
+            return list(given.get("args") or []), dict(given.get("kwargs") or {})
+        try:
+            return parse_call_args(given)
+        except ValueError:
+            # Not plain literals (e.g. `f(*[1, 2])`); evaluating is safe only here, inside.
+            captured = eval(
+                compile(f"(lambda *a, **k: (list(a), k))({given})", "<input>", "eval"), namespace
+            )
+            return captured
+
+    @staticmethod
+    def failure(status: str, exc: BaseException, input_repr) -> dict:
+        try:
+            text = str(exc)
+        except BaseException:
+            text = "<unprintable>"
+        if len(text) > 2000:
+            text = text[:2000] + "…"
+        name = type(exc).__name__
+        tb = traceback.extract_tb(exc.__traceback__)
+        lines = [
+            f"{fr.name}:{fr.lineno}" for fr in tb if fr.filename in ("<seed>", "<expr>", "<input>")
+        ]
+        return {
+            "status": status,
+            "error": f"{name}: {text}" if text else name,
+            "error_type": name,
+            "input_repr": input_repr,
+            "trace": lines[-5:],
+        }
+
+
+def make_undumpable() -> None:
+    """Children share our uid; without this they could write to /proc/<worker>/mem."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except Exception as exc:
+        _log(f"could not clear the dumpable flag: {exc}")
+
+
+def scrub_tmp(keep: str) -> None:
+    """Inside bubblewrap /tmp is private to this worker: leave nothing for the next job."""
+    for name in os.listdir("/tmp"):
+        path = os.path.join("/tmp", name)
+        if path != keep:
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+            except OSError:
+                pass
+
+
+def main() -> None:
+    cfg = json.loads(sys.argv[1])
+    make_undumpable()
+    proto_in = os.fdopen(os.dup(0), "rb", buffering=1 << 16)
+    proto_out = os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)  # nothing but results may reach the protocol pipe
+    worker = Worker(cfg)
+    os.write(proto_out, (json.dumps({"ready": True, "pid": os.getpid()}) + "\n").encode())
+    for line in proto_in:
+        if not line.strip():
+            continue
+        job = json.loads(line)
+        try:
+            result = worker.run_job(job)
+        except Exception as exc:  # a worker bug: report it against this job, keep serving
+            _log(traceback.format_exc())
+            result = {"id": job.get("id"), "status": "crashed", "error": f"sandbox worker: {exc}"}
+        os.write(
+            proto_out, (json.dumps(result, ensure_ascii=False) + "\n").encode("utf-8", "replace")
+        )
+
+
+if __name__ == "__main__":
+    main()
