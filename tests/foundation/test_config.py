@@ -22,7 +22,12 @@ def test_file_values_and_overrides_compose(tmp_path):
     cfg_file = tmp_path / "c.yaml"
     cfg_file.write_text("name: a\ninner:\n  lr: 0.5\n")
     cfg = load_config(Demo, cfg_file, ["inner.steps=3", "tags=[a, b]"], values={"name": "cli"})
-    assert cfg.name == "cli" and cfg.inner.lr == 0.5 and cfg.inner.steps == 3 and cfg.tags == ["a", "b"]
+    assert (
+        cfg.name == "cli"
+        and cfg.inner.lr == 0.5
+        and cfg.inner.steps == 3
+        and cfg.tags == ["a", "b"]
+    )
 
 
 def test_recipe_section_is_used(tmp_path):

@@ -66,12 +66,16 @@ def test_resume_keeps_one_row_per_job(tmp_path):
     partial.write_text("".join(lines[:3]) + lines[3][:10])
     assert main(["sandbox", "run", str(jobs), "-o", str(out)]) == 0
     assert not partial.exists()
-    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [json.loads(x)["id"] for x in lines]
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == [
+        json.loads(x)["id"] for x in lines
+    ]
 
 
 def test_bad_jobs_file_is_one_line_and_writes_nothing(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "a", "code": "def f(): pass", "entry": "f"}\n{"id": "b", "entry": "f"}\n')
+    bad.write_text(
+        '{"id": "a", "code": "def f(): pass", "entry": "f"}\n{"id": "b", "entry": "f"}\n'
+    )
     out = tmp_path / "out.jsonl"
     assert main(["sandbox", "run", str(bad), "-o", str(out)]) == 1
     err = capsys.readouterr().err

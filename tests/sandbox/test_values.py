@@ -52,7 +52,16 @@ def test_set_repr_is_independent_of_hash_order():
 
 
 @pytest.mark.parametrize(
-    "text", ["__import__('os').system('id')", "f(1)", "1 + 1", "x", "[i for i in range(3)]", "{**a}", "lambda: 1"]
+    "text",
+    [
+        "__import__('os').system('id')",
+        "f(1)",
+        "1 + 1",
+        "x",
+        "[i for i in range(3)]",
+        "{**a}",
+        "lambda: 1",
+    ],
 )
 def test_parse_literal_refuses_code(text):
     with pytest.raises(NotALiteral):

@@ -46,7 +46,16 @@ def test_config_error_exit_code_2_without_traceback(tmp_path):
     jobs = tmp_path / "jobs.jsonl"
     jobs.write_text("")
     proc = subprocess.run(
-        [*KODEIO, "sandbox", "run", str(jobs), "-o", str(tmp_path / "o.jsonl"), "--config", str(cfg)],
+        [
+            *KODEIO,
+            "sandbox",
+            "run",
+            str(jobs),
+            "-o",
+            str(tmp_path / "o.jsonl"),
+            "--config",
+            str(cfg),
+        ],
         capture_output=True,
         text=True,
     )

@@ -1,0 +1,153 @@
+"""The dataset card (README.md) of a mixed dataset: counts, token statistics, licenses.
+
+The YAML header follows the Hub's dataset-card metadata (license, language, configs with
+data_files), so the card also drives the Hub viewer after `--push-to-hub`. Nothing in here
+comes from the environment: no tokens, no user names, no absolute paths.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+
+def token_stats(lengths: Sequence[int | None]) -> dict[str, Any]:
+    values = sorted(v for v in lengths if v is not None)
+    if not values:
+        return {"count": len(lengths), "tokens": None}
+    p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+    return {
+        "count": len(values),
+        "tokens": sum(values),
+        "mean": round(statistics.fmean(values), 1),
+        "median": statistics.median(values),
+        "p95": p95,
+        "min": values[0],
+        "max": values[-1],
+    }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def render_card(stats: dict[str, Any], card: dict[str, Any], splits: Sequence[str]) -> str:
+    """Markdown card from the mix statistics (see kodeio.data.mix.MixResult.stats)."""
+    licenses = sorted({s["license"] for s in stats["sources"] if s.get("license")})
+    meta: dict[str, Any] = {
+        "language": card.get("language") or ["ko", "en"],
+        "license": card.get("license") or ("other" if licenses else "unknown"),
+        "task_categories": ["text-generation"],
+        "tags": ["kodeio", "reasoning", "codeio", "korean", "sft"],
+        "pretty_name": card.get("title") or "kodeio training mix",
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [
+                    {"split": split, "path": f"data/{split}-*.parquet"} for split in splits
+                ],
+            }
+        ],
+    }
+    header = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip()
+    lines = [
+        "---",
+        header,
+        "---",
+        "",
+        f"# {meta['pretty_name']}",
+        "",
+    ]
+    if card.get("description"):
+        lines += [card["description"].strip(), ""]
+    lines += [
+        "Built with `kodeio data mix`. Every row is a chat conversation (`messages`: "
+        "user/assistant turns); assistant turns keep R1-style `<think>…</think>` reasoning "
+        "before the final answer.",
+        "",
+        "## Columns",
+        "",
+        "| column | type | meaning |",
+        "|---|---|---|",
+        "| `id` | string | unique id: `<source>:<original id>` (`#k` suffix on upsampled copies) |",
+        "| `source` | string | name of the source in the mix config |",
+        "| `messages` | list of {role, content} | the conversation |",
+        "| `num_tokens` | int or null | length under the configured tokenizer (null without one) |",
+        "",
+        "## Sources",
+        "",
+        "| source | kind | license | read | duplicates removed | length-filtered | unique used | "
+        + " | ".join(splits)
+        + " | train rows per unique row |",
+        "|---|---|---|---|---|---|---|" + "---|" * len(splits) + "---|",
+    ]
+    for s in stats["sources"]:
+        counts = " | ".join(_fmt(s["rows"].get(split, 0)) for split in splits)
+        lines.append(
+            f"| {s['name']} | {s['kind']} | {s.get('license') or '–'} | {_fmt(s['read'])} | "
+            f"{_fmt(s['duplicates_exact'] + s['duplicates_near'])} | {_fmt(s['length_filtered'])} | "
+            f"{_fmt(s['unique'])} | {counts} | ×{s['upsample_factor']:.2f}"
+            + (" (capped)" if s.get("capped") else "")
+            + " |"
+        )
+    total = " | ".join(_fmt(stats["splits"][split]["count"]) for split in splits)
+    lines += [f"| **total** | | | | | | | {total} | |", ""]
+    tokenizer = stats.get("tokenizer")
+    lines += ["## Token statistics", ""]
+    if tokenizer:
+        lines += [
+            f"Tokenizer: `{tokenizer}` (message contents plus {stats['message_overhead']} "
+            "tokens of chat markup per message).",
+            "",
+            "| source | split | rows | tokens | mean | median | p95 | max |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for s in stats["sources"]:
+            for split in splits:
+                t = s["tokens"][split]
+                lines.append(
+                    f"| {s['name']} | {split} | {_fmt(t['count'])} | {_fmt(t.get('tokens'))} | "
+                    f"{_fmt(t.get('mean'))} | {_fmt(t.get('median'))} | {_fmt(t.get('p95'))} | "
+                    f"{_fmt(t.get('max'))} |"
+                )
+        for split in splits:
+            t = stats["splits"][split]["tokens"]
+            lines.append(
+                f"| **all** | {split} | {_fmt(t['count'])} | {_fmt(t.get('tokens'))} | "
+                f"{_fmt(t.get('mean'))} | {_fmt(t.get('median'))} | {_fmt(t.get('p95'))} | "
+                f"{_fmt(t.get('max'))} |"
+            )
+    else:
+        lines.append("No tokenizer was configured, so no token statistics were computed.")
+    lines += [
+        "",
+        "## Licenses",
+        "",
+        "Each source keeps its own license; the mix is usable only under all of them.",
+        "",
+    ]
+    for s in stats["sources"]:
+        lines.append(f"- **{s['name']}**: {s.get('license') or 'not stated in the mix config'}")
+    lines += [
+        "",
+        "## Processing",
+        "",
+        f"- seed {stats['seed']}; exact dedup: {stats['dedup']['exact']}; near dedup "
+        f"(MinHash, {stats['dedup']['num_perm']} permutations, {stats['dedup']['ngram']}-char "
+        f"shingles, Jaccard ≥ {stats['dedup']['threshold']}): {stats['dedup']['near']}",
+        f"- length filter: {stats['length_filter']}",
+        f"- eval split: {stats['eval_fraction']:.1%} of each source (stratified), drawn before "
+        "upsampling so no eval row has a copy in train",
+        f"- content fingerprint: `{stats['fingerprint']}`",
+        "",
+    ]
+    return "\n".join(lines)

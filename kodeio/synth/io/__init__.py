@@ -1,0 +1,1 @@
+"""Seeds to ground-truth I/O pairs."""

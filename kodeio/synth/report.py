@@ -1,0 +1,58 @@
+"""Tables printed by `kodeio synth run` and `kodeio synth stats`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.table import Table
+
+from kodeio.progress import console
+from kodeio.synth.traces import TraceStats
+
+
+def _pct(num: int, den: int) -> str:
+    return f"{100 * num / den:.1f}%" if den else "-"
+
+
+def print_stats(st: TraceStats, as_json: bool = False) -> None:
+    if as_json:
+        print(json.dumps(st.to_dict(), ensure_ascii=False, indent=2))
+        return
+    table = Table(
+        title=f"{st.traces} traces, {st.verified} verified ({_pct(st.verified, st.traces)} yield)"
+    )
+    table.add_column("mode")
+    table.add_column("turn", justify="right")
+    table.add_column("correct", justify="right")
+    table.add_column("attempted", justify="right")
+    table.add_column("accuracy", justify="right")
+    for (mode, turn), (correct, attempted) in sorted(st.by_turn.items()):
+        table.add_row(mode, str(turn), str(correct), str(attempted), _pct(correct, attempted))
+    console.print(table)
+    status = ", ".join(f"{k} {v}" for k, v in sorted(st.by_status.items()))
+    console.print(f"status: {status}", highlight=False)
+    for mode, (verified, n) in sorted(st.by_mode.items()):
+        console.print(f"yield {mode}: {verified}/{n} ({_pct(verified, n)})", highlight=False)
+    per = st.tokens_per_verified
+    console.print(
+        f"completion tokens: {st.completion_tokens}; per verified sample: {per:.1f}"
+        if per is not None
+        else f"completion tokens: {st.completion_tokens}; per verified sample: - (none verified)",
+        highlight=False,
+    )
+
+
+def print_run_summary(config: Any, stats: Any) -> None:
+    from kodeio.synth.traces import compute_stats
+
+    console.print(
+        f"synth: {stats.generated_requests} requests generated, {stats.replayed_requests} "
+        f"replayed from the journal, {stats.resumed} samples already done; "
+        f"engine start {stats.load_seconds:.1f} s, then busy "
+        f"{100 * stats.engine_busy_share:.0f}% of {stats.wall_seconds:.1f} s"
+        + (f"; {stats.retries} requests retried" if stats.retries else ""),
+        highlight=False,
+    )
+    print_stats(compute_stats(config.output))
+    console.print(f"traces: {config.output}", highlight=False)

@@ -1,0 +1,59 @@
+"""`kodeio verify`: judge a JSONL file of predictions, one verdict row per prediction.
+
+The file is read twice, streaming: once to validate every row (so a bad row stops the run
+before anything is written), once to judge. Verdicts go to `OUT.partial` as they come and
+the file is renamed to `OUT` when complete; a rerun after a kill skips the ids already
+judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from kodeio.errors import InputError
+from kodeio.files import ResumableJsonl, iter_jsonl, write_jsonl
+from kodeio.progress import progress_bar
+from kodeio.synth.verify.config import VerifyRunConfig
+from kodeio.synth.verify.engine import VerifyItem, verify
+from kodeio.synth.verify.formats import item_from_row
+
+
+def _items(config: VerifyRunConfig) -> Iterator[VerifyItem]:
+    for lineno, row in iter_jsonl(config.predictions):
+        yield item_from_row(config.predictions, lineno, row, config.format, config.mode)
+
+
+def _validate(config: VerifyRunConfig) -> list[str]:
+    """Every row checked before any verdict is written; returns the ids in file order."""
+    ids: list[str] = []
+    seen: set[str] = set()
+    for lineno, row in iter_jsonl(config.predictions):
+        item = item_from_row(config.predictions, lineno, row, config.format, config.mode)
+        if item.id in seen:
+            raise InputError(
+                f"{config.predictions}:{lineno}: duplicate id {item.id!r}; ids must be unique"
+            )
+        seen.add(item.id)
+        ids.append(item.id)
+    return ids
+
+
+def run_stage(config: VerifyRunConfig) -> Path:
+    ids = _validate(config)
+    out = ResumableJsonl(config.output)
+    correct = 0
+    todo = (item for item in _items(config) if item.id not in out.done_keys)
+    with out, progress_bar("verify", total=len(ids)) as bar:
+        bar.update(0, completed=out.resumed)
+        for done, verdict in enumerate(verify(todo, config), 1):
+            out.write(verdict.to_row())
+            correct += verdict.correct
+            bar.update(0, advance=1, info=f"correct {correct}/{done}")
+        if [str(row["id"]) for row in out.rows()] == ids:
+            return out.finish()
+        # Resumed against a reordered file: write the verdicts in the file's order.
+        by_id = {str(row["id"]): row for row in out.rows()}
+    write_jsonl(config.output, (by_id[i] for i in ids))
+    out.partial.unlink(missing_ok=True)
+    return config.output

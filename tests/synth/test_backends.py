@@ -1,0 +1,100 @@
+"""Backend details that need no big engine: replicas, reply shapes, engine settings,
+and the transformers backend on the tiny Qwen2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from servers import CannedServer, FaultProxy
+from synth_fixtures import PAIRS, write_pairs
+
+from kodeio.files import read_jsonl
+from kodeio.synth.backends.base import GenRequest, render_with_template
+from kodeio.synth.backends.openai_backend import OpenAIBackend, completion_from_chat_message
+from kodeio.synth.backends.vllm_backend import engine_kwargs
+from kodeio.synth.config import OpenAIConfig, SynthConfig, VllmConfig
+from kodeio.synth.pipeline import SynthRun
+
+ANSWER = 'n is 3.\n</think>\n\n```json\n{"output": 6}\n```'
+
+
+def request(key: str) -> GenRequest:
+    return GenRequest(key, ({"role": "user", "content": key},), 1, 16, 0.6, 0.95, 1)
+
+
+def test_round_robin_over_replicas_and_429() -> None:
+    with (
+        CannedServer(ANSWER) as a,
+        CannedServer(ANSWER) as b,
+        FaultProxy(b.base_url, {1: "429"}) as proxy_b,
+    ):
+        cfg = OpenAIConfig(base_urls=[a.base_url, proxy_b.base_url], backoff_base=0.01)
+        backend = OpenAIBackend("m", cfg, concurrency=4)
+        try:
+            results = list(backend.generate([request(f"r{i}") for i in range(10)]))
+        finally:
+            backend.close()
+    assert len(results) == 10 and {r.request.key for r in results} == {f"r{i}" for i in range(10)}
+    assert all(r.completions[0].text == ANSWER for r in results)
+    assert a.hits >= 4 and b.hits >= 4  # both replicas served
+    assert proxy_b.injected == {"429": 1} and backend.retries == 1
+
+
+def test_chat_reply_shapes() -> None:
+    assert (
+        completion_from_chat_message({"content": "<think>\nhm\n</think>\n\nA"})
+        == "hm\n</think>\n\nA"
+    )
+    folded = completion_from_chat_message({"reasoning_content": "hm", "content": "A"})
+    assert folded == "hm\n</think>\n\nA"
+    assert completion_from_chat_message({"content": "plain"}) == "plain"
+
+
+def test_vllm_engine_settings() -> None:
+    cpu = engine_kwargs("m", VllmConfig(kv_cache_gb=0.5, lora_path="/a"), seed=1, on_gpu=False)
+    assert cpu["enforce_eager"] is True and cpu["kv_cache_memory_bytes"] == 512 * 1024**2
+    assert cpu["enable_lora"] is True and "gpu_memory_utilization" not in cpu
+    auto = engine_kwargs("m", VllmConfig(), seed=1, on_gpu=False)
+    assert 256 * 1024**2 <= auto["kv_cache_memory_bytes"] <= 8 * 1024**3  # from free RAM
+    gpu = engine_kwargs("m", VllmConfig(quantization="bitsandbytes"), seed=1, on_gpu=True)
+    assert gpu["gpu_memory_utilization"] == 0.9 and gpu["enforce_eager"] is False
+    assert gpu["quantization"] == "bitsandbytes" and "kv_cache_memory_bytes" not in gpu
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from kodeio.testing.tiny import tiny_model_dir
+
+    return tiny_model_dir(tmp_path_factory)
+
+
+def test_r1_generation_prompt_ends_in_think(tiny_model: Path) -> None:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    text = render_with_template(tok, [{"role": "user", "content": "hi"}], think_prefix=True)
+    assert text.endswith("<｜Assistant｜><think>\n") and text.count("<think>") == 1
+
+
+@pytest.mark.slow
+def test_transformers_backend_tiny(tiny_model: Path, tmp_path: Path) -> None:
+    pairs = write_pairs(tmp_path / "io.jsonl", PAIRS[:1])
+    cfg = SynthConfig.model_validate(
+        {
+            "pairs": str(pairs),
+            "output": str(tmp_path / "t.jsonl"),
+            "backend": "transformers",
+            "model": str(tiny_model),
+            "sampling": {"max_tokens": 8},
+            "revisions": 0,
+        }
+    )
+    stats = SynthRun(cfg, progress=False).run()
+    rows = read_jsonl(cfg.output)
+    assert len(rows) == 2 and stats.generated_requests == 2
+    for row in rows:
+        turn = row["turns"][0]
+        assert 1 <= turn["tokens"]["completion"] <= 8  # random weights may hit EOS early
+        assert turn["finish_reason"] in ("length", "stop")
+        assert turn["tokens"]["prompt"] > 50

