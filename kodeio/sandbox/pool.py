@@ -343,8 +343,25 @@ class Sandbox:
         it = iter(jobs)
         pending: list[tuple[int, Job]] = []  # waiting for a worker, in order
         done: dict[int, Result] = {}
-        next_seq = 0  # next sequence number to read from `it`
-        next_out = 0  # next sequence number to yield
+        try:
+            yield from self._run_loop(it, window, pending, done)
+        finally:
+            # A caller that stops iterating early must not leave workers busy with jobs
+            # whose results a later run() would pick up as its own.
+            for w in list(self._workers):
+                if w.current is not None and self._selector is not None:
+                    w.current = None
+                    self._replace(w)
+
+    def _run_loop(
+        self,
+        it: Iterator[Job],
+        window: int,
+        pending: list[tuple[int, Job]],
+        done: dict[int, Result],
+    ) -> Iterator[Result]:
+        next_seq = 0
+        next_out = 0
         exhausted = False
         while True:
             while not exhausted and next_seq - next_out < window:

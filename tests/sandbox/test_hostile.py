@@ -117,7 +117,7 @@ def hostile_programs(port: int, secret_path: Path) -> list[tuple[str, str, set[s
         ),
         ("setuid_root", "import os\n    os.setuid(0)\n    return 1", {"blocked"}),
         ("huge_alloc", "return len(bytearray(60 * 1024**3))", {"memory"}),
-        ("grow_list", "xs = []\n    while True:\n        xs.append(bytearray(10**7))", {"memory"}),
+        ("grow_list", "xs = []\n    while True:\n        xs.append(bytearray(10**8))", {"memory"}),
         ("recursion", "def g(n):\n        return g(n + 1)\n    return g(0)", {"recursion"}),
         ("print_flood", "while True:\n        print('x' * 10000)", {"output_too_large"}),
         (

@@ -81,3 +81,19 @@ def test_bad_jobs_file_is_one_line_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{bad}:2" in err and "code" in err and "Traceback" not in err
     assert not out.exists() and not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_abandoned_run_leaves_no_stale_results():
+    from kodeio.sandbox import Job, Sandbox, SandboxConfig
+
+    slow = "import time\ndef f(x):\n    time.sleep(0.2)\n    return x"
+    with Sandbox(SandboxConfig(workers=2, timeout=2)) as sb:
+        gen = sb.run(Job(id=f"a{i}", code=slow, entry="f", input={"args": [i]}) for i in range(20))
+        assert next(gen).output == 0
+        gen.close()  # two workers still hold jobs of this run
+        results = list(
+            sb.run(
+                [Job(id=f"b{i}", code=slow, entry="f", input={"args": [100 + i]}) for i in range(4)]
+            )
+        )
+        assert [(r.id, r.output) for r in results] == [(f"b{i}", 100 + i) for i in range(4)]
