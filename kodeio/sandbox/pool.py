@@ -56,6 +56,16 @@ def _worker_env(config: SandboxConfig) -> dict[str, str]:
     return env
 
 
+def _tmp_mounts() -> set[str]:
+    """Top-level /tmp entries that hold bind mounts (a venv or checkout under /tmp)."""
+    names = set()
+    for p in (sys.prefix, sys.base_prefix, str(SANDBOX_DIR)):
+        parts = Path(p).parts
+        if len(parts) > 2 and parts[1] == "tmp":
+            names.add(parts[2])
+    return names
+
+
 def _ro_binds() -> list[str]:
     """Read-only mounts: /usr, the interpreter's prefix and the venv, nothing of $HOME."""
     paths = {"/usr"}
@@ -91,6 +101,7 @@ def worker_command(config: SandboxConfig) -> tuple[list[str], dict[str, str]]:
         "preload_numpy": config.preload_numpy,
         "seccomp": True,
         "private_tmp": config.isolation == "bwrap",
+        "tmp_keep": sorted(_tmp_mounts()),
     }
     env = _worker_env(config)
     python = sys.executable
@@ -114,10 +125,13 @@ def worker_command(config: SandboxConfig) -> tuple[list[str], dict[str, str]]:
     ]
     if os.getuid() == 0:
         argv += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+    # The private /tmp comes first so that a checkout or venv living under /tmp (CI clones
+    # often do) is bound on top of it instead of being hidden by it.
+    argv += ["--size", str(config.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     argv += _ro_binds()
     argv += ["--ro-bind", str(SANDBOX_DIR), INSIDE_DIR]
     argv += ["--proc", "/proc", "--dev", "/dev"]
-    argv += ["--size", str(config.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    argv += ["--chdir", "/tmp"]
     argv += ["--remount-ro", "/"]  # the root tmpfs holding the mount points: read-only too
     for key, value in env.items():
         argv += ["--setenv", key, value]

@@ -220,7 +220,7 @@ class Worker:
         os.close(out_fd)
         shutil.rmtree(jobdir, ignore_errors=True)
         if self.cfg.get("private_tmp"):
-            scrub_tmp(keep="")
+            scrub_tmp(keep=set(self.cfg.get("tmp_keep") or ()))
         result = self.classify(job, data, too_big, timed_out, wstatus, elapsed, timeout)
         result["stdout"] = stdout
         result["stdout_truncated"] = stdout_truncated
@@ -466,11 +466,11 @@ def make_undumpable() -> None:
         _log(f"could not clear the dumpable flag: {exc}")
 
 
-def scrub_tmp(keep: str) -> None:
+def scrub_tmp(keep: set[str]) -> None:
     """Inside bubblewrap /tmp is private to this worker: leave nothing for the next job."""
     for name in os.listdir("/tmp"):
         path = os.path.join("/tmp", name)
-        if path != keep:
+        if name not in keep:
             try:
                 if os.path.isdir(path) and not os.path.islink(path):
                     shutil.rmtree(path, ignore_errors=True)

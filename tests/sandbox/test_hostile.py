@@ -156,7 +156,7 @@ def hostile_programs(port: int, secret_path: Path) -> list[tuple[str, str, set[s
         (
             "write_repo",
             f"open({str(Path.cwd() / MARKER)!r}, 'w').write('pwned')\n    return 'written'",
-            {"error"},
+            {"error", "ok"},
         ),
         ("delete_usr", "import os\n    os.remove('/usr/bin/env')\n    return 'deleted'", {"error"}),
         (
