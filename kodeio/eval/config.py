@@ -103,6 +103,15 @@ class ModelEvalConfig(StageConfig):
         base = Path(self.model or "scripted").name or str(self.model)
         return f"{base}+{self.adapter.name}" if self.adapter else base
 
+    def model_info(self) -> dict[str, Any]:
+        """The `model` block of a report."""
+        return {
+            "label": self.label(),
+            "backend": self.backend,
+            "model": self.model,
+            "adapter": str(self.adapter) if self.adapter else None,
+        }
+
     def resolve_output_dir(self, kind: str, data: Path) -> Path:
         if self.output_dir is not None:
             return self.output_dir

@@ -266,12 +266,7 @@ def run_stage(config: IoEvalConfig, backend: Backend | None = None) -> Path:
     report = build_report(
         "io",
         f"io-{config.data.stem}",
-        model={
-            "label": config.label(),
-            "backend": config.backend,
-            "model": config.model,
-            "adapter": str(config.adapter) if config.adapter else None,
-        },
+        model=config.model_info(),
         data={**file_fingerprint(config.data), "format": fmt, "problems": len(pairs)},
         config=config.model_dump(mode="json"),
         counts={"problems": len(pairs), "tasks": len(tasks), "resumed": resumed, **counts},

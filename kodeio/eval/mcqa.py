@@ -20,15 +20,13 @@ from typing import Any
 
 from kodeio.errors import InputError
 from kodeio.eval.config import McqaEvalConfig
-from kodeio.eval.generate import build_request, generate_all
-from kodeio.eval.items import reopen_resumable
-from kodeio.eval.report import build_report, content_key, file_fingerprint, write_report
+from kodeio.eval.report import build_report, file_fingerprint, write_report
+from kodeio.eval.single_answer import answer_each
 from kodeio.eval.stats import wilson_interval
 from kodeio.eval.templates import render, template_tag
 from kodeio.eval.translate import answer_text
 from kodeio.files import iter_jsonl
-from kodeio.progress import progress_bar
-from kodeio.synth.backends.base import Backend
+from kodeio.synth.backends.base import Backend, Completion
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨"
 
@@ -157,62 +155,40 @@ def load_questions(config: McqaEvalConfig) -> list[Question]:
 def run_stage(config: McqaEvalConfig, backend: Backend | None = None) -> Path:
     questions = load_questions(config)
     tag = template_tag()
-    cfg = config.model_copy(
-        update={"sampling": config.sampling.model_copy(update={"n_samples": 1})}
-    )
-    requests = [build_request(cfg, q.prompt, tag) for q in questions]
-    keys = [
-        content_key("mcqa-v1", r.key, q.answer) for r, q in zip(requests, questions, strict=True)
-    ]
     out_dir = config.resolve_output_dir("mcqa", config.data)
-    items_path = out_dir / "items.jsonl"
-    journal = items_path.with_name(items_path.name + ".gen.jsonl")
-    out = reopen_resumable(items_path)
-    resumed = out.resumed
-    try:
-        todo: dict[str, list[tuple[str, Question]]] = {}
-        for key, request, q in zip(keys, requests, questions, strict=True):
-            if key not in out.done_keys:
-                todo.setdefault(request.key, []).append((key, q))
-        with progress_bar("eval mcqa", total=len(questions)) as bar:
-            bar.update(0, completed=len(questions) - sum(len(v) for v in todo.values()))
-            wanted = [r for r in requests if r.key in todo]
-            for result in generate_all(cfg, wanted, journal, backend=backend):
-                completion = result.completions[0]
-                region, unterminated = answer_text(completion.text)
-                for key, q in todo.pop(result.request.key, []):
-                    chosen = parse_letter(region, q.letters)
-                    out.write(
-                        {
-                            "key": key,
-                            "id": q.id,
-                            "answer": q.answer,
-                            "chosen": chosen,
-                            "correct": chosen == q.answer,
-                            "unterminated": unterminated,
-                            "finish_reason": completion.finish_reason,
-                            "completion": completion.text,
-                        }
-                    )
-                    bar.update(0, advance=1)
-        wanted_keys = set(keys)
-        rows = [r for r in out.rows() if r["key"] in wanted_keys]
-        out.finish()
-    finally:
-        out.close()
-    journal.unlink(missing_ok=True)
+
+    def score(completion: Completion, q: Question) -> dict[str, Any]:
+        region, unterminated = answer_text(completion.text)
+        chosen = parse_letter(region, q.letters)
+        return {
+            "id": q.id,
+            "answer": q.answer,
+            "chosen": chosen,
+            "correct": chosen == q.answer,
+            "unterminated": unterminated,
+            "finish_reason": completion.finish_reason,
+            "completion": completion.text,
+        }
+
+    rows, resumed = answer_each(
+        config,
+        questions,
+        prompt=lambda q: q.prompt,
+        reference=lambda q: q.answer,
+        score=score,
+        version="mcqa-v1",
+        template=tag,
+        out_dir=out_dir,
+        label="eval mcqa",
+        backend=backend,
+    )
     correct = sum(r["correct"] for r in rows)
     lo, hi = wilson_interval(correct, len(rows))
     name = config.data.stem or config.data.name
     report = build_report(
         "mcqa",
         f"mcqa-{name}",
-        model={
-            "label": config.label(),
-            "backend": config.backend,
-            "model": config.model,
-            "adapter": str(config.adapter) if config.adapter else None,
-        },
+        model=config.model_info(),
         data=(
             {"path": str(config.data), "split": config.split}
             if config.data.is_dir()

@@ -26,13 +26,11 @@ from typing import Any
 
 from kodeio.errors import InputError
 from kodeio.eval.config import TranslateEvalConfig
-from kodeio.eval.generate import build_request, generate_all
-from kodeio.eval.items import reopen_resumable
-from kodeio.eval.report import build_report, content_key, file_fingerprint, write_report
+from kodeio.eval.report import build_report, file_fingerprint, write_report
+from kodeio.eval.single_answer import answer_each
 from kodeio.eval.templates import render, template_tag
 from kodeio.files import iter_jsonl
-from kodeio.progress import progress_bar
-from kodeio.synth.backends.base import Backend
+from kodeio.synth.backends.base import Backend, Completion
 
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 BLEU_TOKENIZE = {"en": "13a", "ko": "char"}
@@ -170,50 +168,33 @@ def sentence_chrf(hypothesis: str, reference: str) -> float:
 def run_stage(config: TranslateEvalConfig, backend: Backend | None = None) -> Path:
     items = load_items(config)
     tag = template_tag()
-    one = config.sampling.model_copy(update={"n_samples": 1})
-    cfg = config.model_copy(update={"sampling": one})
-    requests = [build_request(cfg, item.prompt, tag) for item in items]
-    keys = [
-        content_key("translate-v1", r.key, item.reference)
-        for r, item in zip(requests, items, strict=True)
-    ]
     out_dir = config.resolve_output_dir("translate", config.data)
-    items_path = out_dir / "items.jsonl"
-    journal = items_path.with_name(items_path.name + ".gen.jsonl")
-    out = reopen_resumable(items_path)
-    resumed = out.resumed
-    try:
-        todo = {}
-        for key, request, item in zip(keys, requests, items, strict=True):
-            if key not in out.done_keys:
-                todo.setdefault(request.key, []).append((key, item))
-        with progress_bar("eval translate", total=len(items)) as bar:
-            bar.update(0, completed=len(items) - sum(len(v) for v in todo.values()))
-            wanted = [r for r in requests if r.key in todo]
-            for result in generate_all(cfg, wanted, journal, backend=backend):
-                completion = result.completions[0]
-                hypothesis, unterminated = answer_text(completion.text)
-                for key, item in todo.pop(result.request.key, []):
-                    out.write(
-                        {
-                            "key": key,
-                            "id": item.id,
-                            "direction": item.direction,
-                            "reference": item.reference,
-                            "hypothesis": hypothesis,
-                            "chrF": round(sentence_chrf(hypothesis, item.reference), 4),
-                            "unterminated": unterminated,
-                            "finish_reason": completion.finish_reason,
-                            "completion": completion.text,
-                        }
-                    )
-                    bar.update(0, advance=1)
-        wanted_keys = set(keys)
-        rows = [r for r in out.rows() if r["key"] in wanted_keys]
-        out.finish()
-    finally:
-        out.close()
-    journal.unlink(missing_ok=True)
+
+    def score(completion: Completion, item: TranslationItem) -> dict[str, Any]:
+        hypothesis, unterminated = answer_text(completion.text)
+        return {
+            "id": item.id,
+            "direction": item.direction,
+            "reference": item.reference,
+            "hypothesis": hypothesis,
+            "chrF": round(sentence_chrf(hypothesis, item.reference), 4),
+            "unterminated": unterminated,
+            "finish_reason": completion.finish_reason,
+            "completion": completion.text,
+        }
+
+    rows, resumed = answer_each(
+        config,
+        items,
+        prompt=lambda item: item.prompt,
+        reference=lambda item: item.reference,
+        score=score,
+        version="translate-v1",
+        template=tag,
+        out_dir=out_dir,
+        label="eval translate",
+        backend=backend,
+    )
     metrics: dict[str, float] = {}
     signatures: dict[str, str] = {}
     counts: dict[str, Any] = {"items": len(items), "resumed": resumed}
@@ -238,12 +219,7 @@ def run_stage(config: TranslateEvalConfig, backend: Backend | None = None) -> Pa
     report = build_report(
         "translate",
         f"translate-{config.data.stem or config.data.name}",
-        model={
-            "label": config.label(),
-            "backend": config.backend,
-            "model": config.model,
-            "adapter": str(config.adapter) if config.adapter else None,
-        },
+        model=config.model_info(),
         data=_data_info(config),
         config=config.model_dump(mode="json"),
         counts=counts,
