@@ -19,19 +19,16 @@ The verdicts of both sides must agree; the script prints checks/s for each and t
 from __future__ import annotations
 
 import argparse
-import contextlib
-import faulthandler
-import io
-import multiprocessing
 import os
 import platform
-import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from baselines import manager_process_check  # noqa: E402
 
 from kodeio.eval.config import cruxeval_sandbox  # noqa: E402
 from kodeio.eval.cruxeval import (  # noqa: E402
@@ -98,79 +95,12 @@ def make_benchmark(samples: int, gens: int) -> tuple[list[CruxSample], list[list
 # ---- the official approach ----------------------------------------------------------------
 
 
-class _Timeout(Exception):
-    pass
-
-
-def _guard() -> None:
-    """A reliability_guard-style in-process guard: disables destructive functions."""
-    import builtins
-    import shutil
-    import subprocess
-
-    faulthandler.disable()
-    builtins.exit = None  # type: ignore[assignment]
-    builtins.quit = None  # type: ignore[assignment]
-    for name in ("kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir",
-                 "setuid", "fork", "forkpty", "killpg", "rename", "renames", "truncate",
-                 "replace", "unlink", "fchmod", "fchown", "chmod", "chown", "chroot",
-                 "lchown", "getcwd", "chdir"):  # fmt: skip
-        setattr(os, name, None)
-    shutil.rmtree = None  # type: ignore[assignment]
-    shutil.move = None  # type: ignore[assignment]
-    subprocess.Popen = None  # type: ignore[assignment,misc]
-
-
-def _unsafe_execute(program: str, result: list, timeout: float) -> None:
-    import shutil
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        os.chdir(tmp)
-        # Kept for the temp dir's clean-up, as the official code does.
-        rmtree, rmdir, chdir = shutil.rmtree, os.rmdir, os.chdir
-        _guard()
-
-        def alarm(signum, frame):
-            raise _Timeout()
-
-        signal.signal(signal.SIGALRM, alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        sink = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                exec(program, {})
-            result.append("passed")
-        except _Timeout:
-            result.append("timed out")
-        except BaseException as exc:
-            result.append(f"failed: {exc}")
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        shutil.rmtree, os.rmdir, os.chdir = rmtree, rmdir, chdir
-
-
-def _check_correctness(program: str, timeout: float = 3.0) -> bool:
-    manager = multiprocessing.Manager()
-    result = manager.list()
-    proc = multiprocessing.Process(target=_unsafe_execute, args=(program, result, timeout))
-    proc.start()
-    proc.join(timeout=timeout + 1)
-    if proc.is_alive():
-        proc.kill()
-    if not result:
-        result.append("timed out")
-    passed = result[0] == "passed"
-    manager.shutdown()
-    return passed
-
-
 def _score_sample(args: tuple[CruxSample, list[str], str]) -> list[bool]:
     sample, gens, mode = args
     out = []
     for g in gens:
         early = precheck(mode, sample, g)
-        out.append(early if early is not None else _check_correctness(check_program(sample, g)))
+        out.append(early if early is not None else manager_process_check(check_program(sample, g)))
     return out
 
 

