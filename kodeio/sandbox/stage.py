@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +73,9 @@ def run_stage(config: SandboxRunConfig) -> Path:
     todo = [j for j in jobs_all if j.id not in out.done_keys]
     counts: Counter[str] = Counter()
 
-    def jobs() -> Iterator[Job]:
-        yield from todo
-
     with progress_bar("sandbox", total=len(jobs_all)) as bar, Sandbox(config.sandbox) as sb:
         bar.update(0, completed=out.resumed)
-        for result in sb.run(jobs()):
+        for result in sb.run(todo):
             counts[result.status] += 1
             bar.update(0, advance=1, info=f"ok {counts['ok']}")
             out.write(result.to_row())
