@@ -21,6 +21,7 @@ from typing import Any
 
 from kodeio.errors import KodeioError
 from kodeio.sandbox.config import SandboxConfig
+from kodeio.sandbox.seccomp_policy import compiled_bpf
 from kodeio.sandbox.types import Job, Result
 
 SANDBOX_DIR = Path(__file__).resolve().parent
@@ -81,7 +82,8 @@ def _ro_binds() -> list[str]:
             args += ["--symlink", os.readlink(link), str(link)]
         elif link.is_dir():
             args += ["--ro-bind", str(link), str(link)]
-    # ctypes.util.find_library (pyseccomp) reads the linker cache; it holds no secrets.
+    # The dynamic loader finds multiarch libraries (libffi for ctypes) through this cache;
+    # it holds no secrets.
     if Path("/etc/ld.so.cache").exists():
         args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
     return args
@@ -99,7 +101,7 @@ def worker_command(config: SandboxConfig) -> tuple[list[str], dict[str, str]]:
         "max_open_files": config.max_open_files,
         "recursion_limit": config.recursion_limit,
         "preload_numpy": config.preload_numpy,
-        "seccomp": True,
+        "seccomp_bpf": compiled_bpf().hex(),
         "private_tmp": config.isolation == "bwrap",
         "tmp_keep": sorted(_tmp_mounts()),
     }
