@@ -117,9 +117,13 @@ class Worker:
         timeout = float(job.get("timeout") or cfg["timeout"])
         wall = timeout * cfg["wall_factor"] + 1.0
         cap = cfg["max_output_bytes"]
-        jobdir = tempfile.mkdtemp(prefix="job-", dir="/tmp" if os.path.isdir("/tmp") else None)
-        if self.is_root:
-            os.chown(jobdir, NOBODY, NOBODY)
+        private_tmp = bool(cfg.get("private_tmp"))
+        if private_tmp:
+            jobdir = "/tmp"  # this worker's own tmpfs, wiped after every job anyway
+        else:
+            jobdir = tempfile.mkdtemp(prefix="job-", dir="/tmp" if os.path.isdir("/tmp") else None)
+            if self.is_root:
+                os.chown(jobdir, NOBODY, NOBODY)
         out_fd = os.memfd_create("kodeio-stdout", 0)
         r, w = os.pipe()
         start = time.monotonic()
@@ -141,9 +145,10 @@ class Worker:
         elapsed = time.monotonic() - start
         stdout, stdout_truncated = self._read_stdout(out_fd)
         os.close(out_fd)
-        shutil.rmtree(jobdir, ignore_errors=True)
-        if self.cfg.get("private_tmp"):
+        if private_tmp:
             scrub_tmp(keep=set(self.cfg.get("tmp_keep") or ()))
+        else:
+            shutil.rmtree(jobdir, ignore_errors=True)
         result = self.classify(job, data, too_big, timed_out, wstatus, elapsed, timeout)
         result["stdout"] = stdout
         result["stdout_truncated"] = stdout_truncated
