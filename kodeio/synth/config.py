@@ -43,7 +43,11 @@ class VllmConfig(StageConfig):
     kv_cache_gb: float | None = Field(
         None, gt=0.0, description="KV cache size; on CPU default = 25% of free RAM, <= 8 GB"
     )
-    tensor_parallel_size: int = Field(1, ge=1)
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs one model is split over")
+    pipeline_parallel_size: int = Field(1, ge=1, description="pipeline stages (GPUs or nodes)")
+    data_parallel_size: int = Field(
+        1, ge=1, description="1 only: data parallelism is replicas behind openai.base_urls"
+    )
     quantization: str | None = Field(
         None, description="e.g. 'bitsandbytes' for unsloth/*-bnb-4bit checkpoints"
     )
@@ -52,6 +56,16 @@ class VllmConfig(StageConfig):
     max_lora_rank: int = Field(64, ge=1)
     trust_remote_code: bool = False
 
+    @field_validator("data_parallel_size")
+    @classmethod
+    def _no_in_process_dp(cls, value: int) -> int:
+        if value > 1:  # vllm 0.32's LLM(...) raises: "not supported for single-process usage"
+            raise ValueError(
+                "in-process vLLM cannot run data parallel; start `vllm serve --data-parallel-size "
+                f"{value}` (or {value} replicas) and use backend openai with their base_urls"
+            )
+        return value
+
 
 class OpenAIConfig(StageConfig):
     """Any OpenAI-compatible server (`vllm serve`, llama.cpp's server, SGLang)."""
@@ -59,7 +73,11 @@ class OpenAIConfig(StageConfig):
     base_urls: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:8000/v1"],
         min_length=1,
-        description="served round-robin (data-parallel replicas)",
+        description="replicas (e.g. one `vllm serve` per node or GPU group), shared per balance",
+    )
+    balance: Literal["round_robin", "least_loaded"] = Field(
+        "round_robin",
+        description="round_robin: in turn; least_loaded: fewest requests in flight first",
     )
     api_key_env: str = Field(
         "OPENAI_API_KEY", description="environment variable holding the key (never logged)"

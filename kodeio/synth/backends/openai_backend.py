@@ -72,6 +72,7 @@ class OpenAIBackend(Backend):
         self.think_prefix = think_prefix
         self.retries = 0  # how many requests were retried (faults survived)
         self._url_index = 0
+        self._in_flight: dict[str, int] = {}
         self._tokenizer: Any = None
         if config.tokenizer:
             from transformers import AutoTokenizer
@@ -110,9 +111,16 @@ class OpenAIBackend(Backend):
         return "/chat/completions", {**common, "messages": messages}
 
     def _next_url(self) -> str:
-        url = self.config.base_urls[self._url_index % len(self.config.base_urls)]
+        """The replica for the next request. round_robin: in turn. least_loaded: the one
+        with fewest requests in flight (in turn among ties), so a slow or busy replica
+        gets less, which matters when replicas differ (GPU kinds, TP sizes, other users)."""
+        urls = self.config.base_urls
+        start = self._url_index % len(urls)
         self._url_index += 1
-        return url
+        if self.config.balance == "least_loaded":
+            turn = urls[start:] + urls[:start]
+            return min(turn, key=lambda u: self._in_flight.get(u, 0))
+        return urls[start]
 
     # -- one HTTP call with retries -----------------------------------------------------
     async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +129,7 @@ class OpenAIBackend(Backend):
         while True:
             base = self._next_url()
             retry_after: float | None = None
+            self._in_flight[base] = self._in_flight.get(base, 0) + 1
             try:
                 response = await self._client.post(
                     base + path, json=payload, headers=self._headers()
@@ -147,6 +156,8 @@ class OpenAIBackend(Backend):
                     )
                 else:  # 400/413/422: this request is bad (e.g. too long); not retried
                     return {"_error": f"HTTP {code}: {_short(response.text)}"}
+            finally:
+                self._in_flight[base] -= 1
             attempt += 1
             if attempt > self.config.max_retries:
                 raise BackendError(

@@ -58,6 +58,7 @@ def engine_kwargs(model: str, config: VllmConfig, seed: int, on_gpu: bool) -> di
         "dtype": config.dtype,
         "seed": seed,
         "tensor_parallel_size": config.tensor_parallel_size,
+        "pipeline_parallel_size": config.pipeline_parallel_size,
         "trust_remote_code": config.trust_remote_code,
         "enforce_eager": (not on_gpu) if config.enforce_eager is None else config.enforce_eager,
     }

@@ -50,7 +50,14 @@ def run(
         typer.Option("--code-field", help="Dataset field with Python source (default code)."),
     ] = None,
     shard: Annotated[
-        str | None, typer.Option(help="K/N: process only every N-th seed, from the K-th.")
+        str | None,
+        typer.Option(help="K/N: only every N-th seed, from the K-th; join with kodeio merge."),
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray", help="ADDRESS|auto: run chunks as Ray tasks (auto: attach or start local)."
+        ),
     ] = None,
     config: ConfigOption = None,
     set_: SetOption = None,
@@ -77,6 +84,7 @@ def run(
             "hf_split": split,
             "hf_code_field": code_field,
             "shard": shard,
+            "ray": ray,
         },
         section="io",
     )

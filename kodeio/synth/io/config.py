@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from kodeio.config import StageConfig
 from kodeio.sandbox.config import SandboxConfig
+from kodeio.scale.shards import parse_shard
 from kodeio.synth.io.filters import FilterConfig
 
 SeedFormat = Literal["auto", "codeio", "cruxeval", "kodeio", "py"]
@@ -37,6 +38,13 @@ class IoConfig(StageConfig):
     chunk_seeds: int = Field(256, ge=1, description="seeds processed per batch (memory vs. idle)")
     shard: str | None = Field(None, description="K/N: only seeds whose index mod N is K-1")
     unifier: str | None = Field(None, description="module:factory of a Unifier for raw .py code")
+    ray: str | None = Field(
+        None, description="run chunks as Ray tasks: a cluster address, or auto (attach or start)"
+    )
+    ray_task_cpus: float = Field(
+        1, gt=0, description="CPUs each Ray task reserves; its sandbox gets that many workers"
+    )
+    ray_retries: int = Field(3, ge=0, description="reruns of a task whose worker or node died")
     filters: FilterConfig = Field(default_factory=FilterConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
 
@@ -76,15 +84,3 @@ class IoConfig(StageConfig):
     @property
     def shard_index(self) -> tuple[int, int]:
         return parse_shard(self.shard) if self.shard else (0, 1)
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """'K/N' (1-based K) -> (K-1, N)."""
-    try:
-        k_text, n_text = text.split("/")
-        k, n = int(k_text), int(n_text)
-    except ValueError:
-        raise ValueError(f"shard {text!r}: expected K/N, e.g. 2/8") from None
-    if n < 1 or not 1 <= k <= n:
-        raise ValueError(f"shard {text!r}: need 1 <= K <= N")
-    return k - 1, n

@@ -49,10 +49,21 @@ from kodeio.synth.io.seeds import RawCode, Seed, read_hf_seeds, read_seeds
 from kodeio.synth.io.unifier import Unifier, load_unifier
 
 CONFIG_KEY = "#config"
+END_KEY = "#end"  # last ledger row of a finished shard: how many seeds it read
 # Below this many hypothesis seeds in a chunk, starting worker processes costs more than it saves.
 PARALLEL_DERIVE_MIN = 16
 # Keys that change speed, not results: left out of the resume fingerprint.
-SPEED_ONLY = {"workers", "window", "jobs_per_worker", "chunk_seeds"}
+SPEED_ONLY = {
+    "workers",
+    "window",
+    "jobs_per_worker",
+    "chunk_seeds",
+    "ray",
+    "ray_task_cpus",
+    "ray_retries",
+}
+# Keys that differ between the shards of one run: left out of the merge fingerprint.
+PER_SHARD = {"shard", "output", "rejects"}
 
 
 @dataclass
@@ -173,11 +184,16 @@ class IoStage:
         k, n = self.config.shard_index
         return sum(1 for ordinal, _ in enumerate(self.items()) if ordinal % n == k)
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, merge: bool = False) -> str:
+        """Digest of the config keys that change results; `merge=True` also leaves out the
+        keys that differ between shards of one run, so shards can check they belong together."""
         data = self.config.model_dump(mode="json")
         for key in SPEED_ONLY:
             data.pop(key, None)
             data["sandbox"].pop(key, None)
+        if merge:
+            for key in PER_SHARD:
+                data.pop(key, None)
         return stable_id(json.dumps(data, sort_keys=True))
 
     # -- files --
@@ -204,7 +220,15 @@ class IoStage:
                 "rerun with the same config to resume it, or delete the .partial files to start over"
             )
         if not rows:
-            ledger.write({"key": CONFIG_KEY, "fingerprint": fingerprint})
+            ledger.write(
+                {
+                    "key": CONFIG_KEY,
+                    "stage": "io",
+                    "fingerprint": fingerprint,
+                    "merge_fingerprint": self.fingerprint(merge=True),
+                    "shard": self.config.shard,
+                }
+            )
         for row in rows[1:]:
             self.dedup.update(row.get("dedup", {}))
         return out, rejects, ledger
@@ -213,10 +237,17 @@ class IoStage:
     def run(self) -> IoStats:
         stats = IoStats(output=self.out_path, rejects=self.rejects_path)
         total = self.count_seeds()
-        self._sandbox(1)  # checks isolation (bubblewrap) now, before any file is written
+        if self.config.ray:
+            from kodeio.scale.ray_runner import connect
+
+            connect(self.config.ray)  # a wrong address fails now, before any file is written
+        else:
+            self._sandbox(1)  # checks isolation (bubblewrap) now, before any file is written
         out, rejects, ledger = self._open()
         c = self.config
         k, n = c.shard_index
+        sharded = c.shard is not None
+        todo: list[tuple[int, Seed | RawCode]] = []
         try:
             with progress_bar("io", total=total) as bar:
                 chunk: list[tuple[int, Seed | RawCode]] = []
@@ -228,24 +259,44 @@ class IoStage:
                         stats.resumed_seeds += 1
                         bar.update(0, advance=1)
                         continue
+                    if c.ray:
+                        todo.append((ordinal, item))
+                        continue
                     chunk.append((ordinal, item))
                     if len(chunk) >= c.chunk_seeds:
-                        self._chunk(chunk, out, rejects, ledger, bar)
+                        self._chunk(chunk, out, rejects, ledger, bar, sharded)
                         chunk = []
                 if chunk:
-                    self._chunk(chunk, out, rejects, ledger, bar)
+                    self._chunk(chunk, out, rejects, ledger, bar, sharded)
+                if c.ray:
+                    from kodeio.scale.ray_runner import run_io_on_ray
+
+                    for outcome in run_io_on_ray(c, todo):
+                        self.write_outcome(outcome, out, rejects, ledger, sharded)
+                        bar.update(0, advance=1)
         finally:
-            for sb in self.sandboxes:
-                sb.close()
-            if self._derive_pool is not None:
-                self._derive_pool.shutdown(cancel_futures=True)
+            self.close()
             out.close()
             rejects.close()
             ledger.close()
+        if sharded:
+            # The ledger, with every seed's unsettled outcome, is what `kodeio merge` replays;
+            # it is finished first, so a finished shard output always has one beside it.
+            with ResumableJsonl(self.ledger_path, key="key") as kept:
+                kept.write({"key": END_KEY, "seeds": stats.seeds_read})
+                kept.finish()
         rejects.finish()
         out.finish()
-        partial_path(self.ledger_path).unlink(missing_ok=True)
+        if not sharded:
+            partial_path(self.ledger_path).unlink(missing_ok=True)
         return summarize(stats)
+
+    def close(self) -> None:
+        for sb in self.sandboxes:
+            sb.close()
+        if self._derive_pool is not None:
+            self._derive_pool.shutdown(cancel_futures=True)
+            self._derive_pool = None
 
     def _sandbox(self, index: int) -> Sandbox:
         while len(self.sandboxes) <= index:
@@ -255,8 +306,23 @@ class IoStage:
         return self.sandboxes[index]
 
     def _chunk(
-        self, chunk, out: ResumableJsonl, rejects: ResumableJsonl, ledger: ResumableJsonl, bar
+        self,
+        chunk,
+        out: ResumableJsonl,
+        rejects: ResumableJsonl,
+        ledger: ResumableJsonl,
+        bar,
+        keep_outcome: bool,
     ) -> None:
+        for outcome in self.outcomes(chunk):
+            self.write_outcome(outcome, out, rejects, ledger, keep_outcome)
+            bar.update(
+                0, advance=1, info=f"pairs {out.rows_written}, rejects {rejects.rows_written}"
+            )
+
+    def outcomes(self, chunk: list[tuple[int, Seed | RawCode]]) -> list[dict[str, Any]]:
+        """Everything one chunk of seeds yields before cross-seed dedup is settled: this part
+        runs anywhere (a Ray task, a shard), with `self.dedup` holding what it has seen."""
         works = self._unify(chunk)
         for work in works:
             self._plan_inputs(work)
@@ -264,19 +330,30 @@ class IoStage:
         self._run_generators([w for w in works if w.generator is not None])
         plans = self._plan_pairs(works)
         results = self._execute(plans)
-        for work in works:
-            rows, seed_rejects = self._judge(work, results.get(work.key, []))
-            for row in work.rejects + seed_rejects:
-                if row["id"] not in rejects.done_keys:
-                    rejects.write(row)
-            for row in rows:
-                if row["id"] not in out.done_keys:
-                    out.write(row)
-            dedup = {p["dedup"]: p["row_id"] for p in plans.get(work.key, []) if p["owner"]}
-            ledger.write({"key": work.key, "dedup": dedup})
-            bar.update(
-                0, advance=1, info=f"pairs {out.rows_written}, rejects {rejects.rows_written}"
-            )
+        return [self._outcome(work, results.get(work.key, [])) for work in works]
+
+    def write_outcome(
+        self,
+        outcome: dict[str, Any],
+        out: ResumableJsonl,
+        rejects: ResumableJsonl,
+        ledger: ResumableJsonl,
+        keep_outcome: bool = False,
+    ) -> None:
+        """Settle dedup against every earlier seed (in ordinal order) and append the seed's
+        rows, rejects and ledger entry. `keep_outcome` stores the unsettled outcome in the
+        ledger too, which is what `kodeio merge` replays."""
+        rows, seed_rejects, owned = settle(outcome, self.dedup)
+        for row in seed_rejects:
+            if row["id"] not in rejects.done_keys:
+                rejects.write(row)
+        for row in rows:
+            if row["id"] not in out.done_keys:
+                out.write(row)
+        entry: dict[str, Any] = {"key": outcome["key"], "dedup": owned}
+        if keep_outcome:
+            entry["outcome"] = outcome
+        ledger.write(entry)
 
     def _unify(self, chunk: list[tuple[int, Seed | RawCode]]) -> list[SeedWork]:
         raws = [item for _, item in chunk if isinstance(item, RawCode)]
@@ -470,67 +547,56 @@ class IoStage:
             e["b"] = r
         return plans
 
-    def _judge(
-        self, work: SeedWork, entries: list[dict[str, Any]]
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(kept rows, rejects) for one seed, in input order."""
+    def _outcome(self, work: SeedWork, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        """One seed's verdicts, per input, as plain JSON: the row or reject each input gets
+        if it owns its (code, entry, input), the reject it gets if an earlier seed does, and
+        whether it makes the whole seed nondeterministic. `settle` turns this into rows."""
         seed = work.seed
-        verdicts: list[tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]] = []
-        unstable = False
+        recorded = []
         for e in entries:
             planned: PlannedInput = e["planned"]
+            item: dict[str, Any] = {
+                "row_id": e["row_id"],
+                "dedup": e["dedup"],
+                "duplicate": pair_reject(
+                    seed, e["row_id"], "dedup", "duplicate", planned, None, None
+                ),
+                "row": None,
+                "reject": None,
+                "unstable": False,
+                "unstable_reject": None,
+            }
+            recorded.append(item)
             if not e["owner"]:
-                detail = f"same code, entry and input as pair {e['first']}"
-                verdicts.append(
-                    (
-                        e,
-                        None,
-                        pair_reject(seed, e["row_id"], "dedup", "duplicate", planned, None, detail),
-                    )
-                )
-                continue
+                continue  # an earlier seed of this run owns it, so every run will say duplicate
             a: Result = e["a"]
             b: Result | None = e.get("b")
             if a.status != "ok":
-                verdicts.append(
-                    (e, None, pair_reject(seed, e["row_id"], "execute", a.status, planned, a, None))
+                item["reject"] = pair_reject(
+                    seed, e["row_id"], "execute", a.status, planned, a, None
                 )
                 continue
             assert b is not None
             if b.status != "ok" or b.output_repr != a.output_repr:
-                unstable = True
+                item["unstable"] = True
                 second = b.output_repr if b.status == "ok" else f"{b.status}: {b.error}"
                 detail = f"run A gave {_clip(a.output_repr, 120)}; run B gave {_clip(second, 120)}"
-                verdicts.append(
-                    (
-                        e,
-                        None,
-                        pair_reject(
-                            seed, e["row_id"], "execute", "nondeterministic", planned, a, detail
-                        ),
-                    )
+                item["reject"] = pair_reject(
+                    seed, e["row_id"], "execute", "nondeterministic", planned, a, detail
                 )
                 continue
-            verdicts.append(self._filter(seed, e, a))
-        rows, rejects = [], []
-        for e, row, reject in verdicts:
-            if unstable and row is not None:
+            _, item["row"], item["reject"] = self._filter(seed, e, a)
+            if item["row"] is not None:
                 detail = "another input of this seed gave different outputs in the two runs"
-                reject = pair_reject(
-                    seed,
-                    e["row_id"],
-                    "execute",
-                    "nondeterministic_seed",
-                    e["planned"],
-                    e["a"],
-                    detail,
+                item["unstable_reject"] = pair_reject(
+                    seed, e["row_id"], "execute", "nondeterministic_seed", planned, a, detail
                 )
-                row = None
-            if row is not None:
-                rows.append(row)
-            if reject is not None:
-                rejects.append(reject)
-        return rows, rejects
+        return {
+            "ordinal": work.ordinal,
+            "key": work.key,
+            "rejects": work.rejects,
+            "entries": recorded,
+        }
 
     def _filter(
         self, seed: Seed, e: dict[str, Any], a: Result
@@ -589,6 +655,43 @@ class IoStage:
             "source": seed.source,
         }
         return e, row, None
+
+
+def settle(
+    outcome: dict[str, Any], dedup: dict[str, str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
+    """(kept rows, rejects, dedup keys this seed owns) for one seed, in input order.
+
+    `dedup` maps every (code, entry, input) digest seen so far, in seed order, to the row
+    that owns it. The first seed to reach a digest owns it whichever machine ran it, so a
+    merged or Ray run settles exactly as one machine would.
+    """
+    owned: dict[str, str] = {}
+    verdicts: list[tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]] = []
+    unstable = False
+    for item in outcome["entries"]:
+        first = dedup.setdefault(item["dedup"], item["row_id"])
+        if first != item["row_id"]:
+            detail = f"same code, entry and input as pair {first}"
+            verdicts.append((item, None, {**item["duplicate"], "detail": detail}))
+            continue
+        owned[item["dedup"]] = item["row_id"]
+        if item["row"] is None and item["reject"] is None:
+            raise InputError(
+                f"seed {outcome['key']}: pair {item['row_id']} was not executed where it ran, "
+                "but owns its input here; the outcomes do not come from one run"
+            )
+        unstable = unstable or item["unstable"]
+        verdicts.append((item, item["row"], item["reject"]))
+    rows, rejects = [], list(outcome["rejects"])
+    for item, row, reject in verdicts:
+        if unstable and row is not None:
+            row, reject = None, item["unstable_reject"]
+        if row is not None:
+            rows.append(row)
+        if reject is not None:
+            rejects.append(reject)
+    return rows, rejects, owned
 
 
 def _ledger_key(ordinal: int, item: Seed | RawCode) -> str:

@@ -41,6 +41,15 @@ def verify_command(
     timeout: Annotated[
         float | None, typer.Option(help="CPU seconds per execution (default 5).")
     ] = None,
+    shard: Annotated[
+        str | None, typer.Option(help="K/N: only every N-th row, from the K-th; kodeio merge.")
+    ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray", help="ADDRESS|auto: judge batches as Ray tasks (auto: attach or start local)."
+        ),
+    ] = None,
     config: ConfigOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -60,6 +69,8 @@ def verify_command(
             "mode": mode,
             "sandbox.workers": workers,
             "sandbox.timeout": timeout,
+            "shard": shard,
+            "ray": ray,
         },
         section="verify",
     )

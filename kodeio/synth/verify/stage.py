@@ -39,21 +39,45 @@ def _validate(config: VerifyRunConfig) -> list[str]:
     return ids
 
 
+def _verdict_rows(config: VerifyRunConfig, todo: Iterator[VerifyItem]) -> Iterator[dict]:
+    """Verdict rows in `todo` order: here, or as Ray tasks of `batch_size` items each."""
+    if config.ray:
+        from kodeio.scale.ray_runner import run_verify_on_ray
+
+        yield from run_verify_on_ray(config, todo)
+        return
+    for verdict in verify(todo, config):
+        yield verdict.to_row()
+
+
 def run_stage(config: VerifyRunConfig) -> Path:
-    ids = _validate(config)
+    k, n = config.shard_index
+    ids = _validate(config)[k::n]  # a shard judges every N-th row, from the K-th
+    if config.ray:
+        from kodeio.scale.ray_runner import connect
+
+        connect(config.ray)  # a wrong address fails now, before any file is written
     out = ResumableJsonl(config.output)
     correct = 0
-    todo = (item for item in _items(config) if item.id not in out.done_keys)
+    todo = (
+        item for i, item in enumerate(_items(config)) if i % n == k and item.id not in out.done_keys
+    )
     with out, progress_bar("verify", total=len(ids)) as bar:
         bar.update(0, completed=out.resumed)
-        for done, verdict in enumerate(verify(todo, config), 1):
-            out.write(verdict.to_row())
-            correct += verdict.correct
+        for done, row in enumerate(_verdict_rows(config, todo), 1):
+            out.write(row)
+            correct += bool(row["correct"])
             bar.update(0, advance=1, info=f"correct {correct}/{done}")
-        if [str(row["id"]) for row in out.rows()] == ids:
-            return out.finish()
-        # Resumed against a reordered file: write the verdicts in the file's order.
-        by_id = {str(row["id"]): row for row in out.rows()}
+        in_order = [str(row["id"]) for row in out.rows()] == ids
+        if not in_order:
+            # Resumed against a reordered file: the verdicts go in the file's order.
+            by_id = {str(row["id"]): row for row in out.rows()}
+    if config.shard:
+        from kodeio.scale.shards import write_sidecar
+
+        write_sidecar(config.output, "verify", config, config.shard, len(ids))
+    if in_order:
+        return out.finish()
     write_jsonl(config.output, (by_id[i] for i in ids))
     out.partial.unlink(missing_ok=True)
     return config.output

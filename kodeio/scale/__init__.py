@@ -1,0 +1,1 @@
+"""Scale-out: the data stages as Ray tasks (`--ray`), and shards merged back (`kodeio merge`)."""
