@@ -437,14 +437,14 @@ def scrub_tmp(keep: set[str]) -> None:
                 pass
 
 
-def serve(worker: Worker, proto_in, proto_out: int, route=None) -> None:
+def serve(run_job, proto_in, proto_out: int) -> None:
     """Answer one JSON result line per JSON job line until the input closes."""
     for line in proto_in:
         if not line.strip():
             continue
         job = json.loads(line)
         try:
-            result = route(job) if route is not None else worker.run_job(job)
+            result = run_job(job)
         except Exception as exc:  # a worker bug: report it against this job, keep serving
             _log(traceback.format_exc())
             result = {"id": job.get("id"), "status": "crashed", "error": f"sandbox worker: {exc}"}
@@ -493,7 +493,7 @@ class NumpyServer:
                 import ctypes
 
                 ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-                serve(Worker(self.cfg), os.fdopen(job_r, "rb", buffering=1 << 16), res_w)
+                serve(Worker(self.cfg).run_job, os.fdopen(job_r, "rb", buffering=1 << 16), res_w)
             except BaseException:
                 _log(traceback.format_exc())
                 code = 1
@@ -532,7 +532,7 @@ def main() -> None:
         return worker.run_job(job)
 
     os.write(proto_out, (json.dumps({"ready": True, "pid": os.getpid()}) + "\n").encode())
-    serve(worker, proto_in, proto_out, route)
+    serve(route, proto_in, proto_out)
     if numpy_jobs is not None:
         numpy_jobs.stop()
 
