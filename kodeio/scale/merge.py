@@ -19,6 +19,7 @@ from typing import Any
 from kodeio.errors import InputError
 from kodeio.files import atomic_path, dumps, iter_jsonl, partial_path
 from kodeio.scale.shards import parse_shard, sidecar_path
+from kodeio.synth.io.config import default_rejects_path, seed_ledger_path
 
 # Stages whose output rows each depend on one input row: merged by interleaving.
 ROW_WISE = {"verify"}
@@ -46,13 +47,9 @@ class MergeResult:
     rejected: int
 
 
-def ledger_of(output: Path) -> Path:
-    return output.with_name(output.name + ".seeds")
-
-
 def read_shard(output: Path) -> ShardLedger:
     """One shard's ledger or sidecar, checked: finished, from a sharded run, complete."""
-    ledger = ledger_of(output)
+    ledger = seed_ledger_path(output)
     if partial_path(output).exists() or not output.is_file():
         raise InputError(f"{output}: this shard has not finished; rerun it before merging")
     if sidecar_path(output).is_file():
@@ -65,14 +62,17 @@ def read_shard(output: Path) -> ShardLedger:
     _, header = next(rows, (0, {}))
     if header.get("key") != "#config" or not header.get("shard"):
         raise InputError(f"{ledger}:1: expected the header of a --shard K/N run")
-    k_text, n_text = str(header["shard"]).split("/")
+    try:
+        index, count = parse_shard(str(header["shard"]))
+    except ValueError as exc:
+        raise InputError(f"{ledger}:1: {exc}") from None
     shard = ShardLedger(
         output=output,
         ledger=ledger,
         stage=str(header.get("stage")),
         fingerprint=str(header.get("merge_fingerprint")),
-        index=int(k_text) - 1,
-        count=int(n_text),
+        index=index,
+        count=count,
         seeds=-1,
     )
     for lineno, row in rows:
@@ -161,7 +161,7 @@ def merge_shards(outputs: Sequence[Path], output: Path, rejects: Path | None = N
                 f"seed {expected} is missing or doubled across the shards; "
                 "were they run over the same seed files?"
             )
-    rejects = rejects or _rejects_beside(output)
+    rejects = rejects or default_rejects_path(output)
     if rejects == output:
         raise InputError(f"{output}: the rejects must go to another file")
     settle = _io_settle()
@@ -207,9 +207,3 @@ def _merge_rows(shards: Sequence[ShardLedger], output: Path) -> MergeResult:
         for i in range(total):
             fh.write(by_index[i % n].outcomes[i // n]["line"] + "\n")
     return MergeResult(output, None, len(shards), total, total, 0)
-
-
-def _rejects_beside(output: Path) -> Path:
-    name = output.name
-    stem = name[: -len(".jsonl")] if name.endswith(".jsonl") else name
-    return output.with_name(stem + ".rejects.jsonl")

@@ -15,8 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 
+from kodeio.config import StageConfig
 from kodeio.files import atomic_write_text
 
 # Keys that never change a stage's results, or differ between shards of one run.
@@ -34,6 +35,33 @@ def parse_shard(text: str) -> tuple[int, int]:
     if n < 1 or not 1 <= k <= n:
         raise ValueError(f"shard {text!r}: need 1 <= K <= N")
     return k - 1, n
+
+
+class ScaleOutOptions(StageConfig):
+    """The keys every stage with `--shard` and `--ray` shares."""
+
+    shard: str | None = Field(
+        None, description="K/N: only the inputs whose index mod N is K-1; join with kodeio merge"
+    )
+    ray: str | None = Field(
+        None, description="run batches as Ray tasks: a cluster address, or auto (attach or start)"
+    )
+    ray_task_cpus: float = Field(
+        1, gt=0, description="CPUs each Ray task reserves; its sandbox gets that many workers"
+    )
+    ray_retries: int = Field(3, ge=0, description="reruns of a task whose worker or node died")
+
+    @field_validator("shard")
+    @classmethod
+    def _shard(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_shard(value)
+        return value
+
+    @property
+    def shard_index(self) -> tuple[int, int]:
+        """(K-1, N); (0, 1) when not sharded."""
+        return parse_shard(self.shard) if self.shard else (0, 1)
 
 
 def _strip(data: Any) -> Any:

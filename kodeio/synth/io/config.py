@@ -7,15 +7,14 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from kodeio.config import StageConfig
 from kodeio.sandbox.config import SandboxConfig
-from kodeio.scale.shards import parse_shard
+from kodeio.scale.shards import ScaleOutOptions
 from kodeio.synth.io.filters import FilterConfig
 
 SeedFormat = Literal["auto", "codeio", "cruxeval", "kodeio", "py"]
 
 
-class IoConfig(StageConfig):
+class IoConfig(ScaleOutOptions):
     seeds: list[Path] = Field(default_factory=list, description="seed files or directories")
     output: Path = Field(description="IO.jsonl: one verified (input, output) pair per row")
     rejects: Path | None = Field(
@@ -36,15 +35,7 @@ class IoConfig(StageConfig):
     seed: int = Field(0, ge=0, description="root of every per-seed RNG seed")
     hash_seeds: tuple[int, int] = Field((1, 2), description="PYTHONHASHSEED of the two runs")
     chunk_seeds: int = Field(256, ge=1, description="seeds processed per batch (memory vs. idle)")
-    shard: str | None = Field(None, description="K/N: only seeds whose index mod N is K-1")
     unifier: str | None = Field(None, description="module:factory of a Unifier for raw .py code")
-    ray: str | None = Field(
-        None, description="run chunks as Ray tasks: a cluster address, or auto (attach or start)"
-    )
-    ray_task_cpus: float = Field(
-        1, gt=0, description="CPUs each Ray task reserves; its sandbox gets that many workers"
-    )
-    ray_retries: int = Field(3, ge=0, description="reruns of a task whose worker or node died")
     filters: FilterConfig = Field(default_factory=FilterConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
 
@@ -57,14 +48,6 @@ class IoConfig(StageConfig):
             raise ValueError("hash seeds must be in 0..4294967295")
         return value
 
-    @field_validator("shard")
-    @classmethod
-    def _shard(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parse_shard(value)
-        return value
-
     @model_validator(mode="after")
     def _has_seeds(self) -> IoConfig:
         if not self.seeds and not self.hf_dataset:
@@ -75,12 +58,20 @@ class IoConfig(StageConfig):
 
     @property
     def rejects_path(self) -> Path:
-        if self.rejects is not None:
-            return self.rejects
-        name = self.output.name
-        stem = name[: -len(".jsonl")] if name.endswith(".jsonl") else name
-        return self.output.with_name(stem + ".rejects.jsonl")
+        return self.rejects if self.rejects is not None else default_rejects_path(self.output)
 
     @property
-    def shard_index(self) -> tuple[int, int]:
-        return parse_shard(self.shard) if self.shard else (0, 1)
+    def ledger_path(self) -> Path:
+        return seed_ledger_path(self.output)
+
+
+def default_rejects_path(output: Path) -> Path:
+    """OUT.jsonl -> OUT.rejects.jsonl."""
+    name = output.name
+    stem = name[: -len(".jsonl")] if name.endswith(".jsonl") else name
+    return output.with_name(stem + ".rejects.jsonl")
+
+
+def seed_ledger_path(output: Path) -> Path:
+    """The ledger of finished seeds beside OUT (and, for a shard, each seed's outcome)."""
+    return output.with_name(output.name + ".seeds")

@@ -33,6 +33,7 @@ from kodeio.files import ResumableJsonl, iter_jsonl, partial_path
 from kodeio.progress import progress_bar
 from kodeio.sandbox import Job, Result, Sandbox
 from kodeio.sandbox.values import NotALiteral, parse_call_args, parse_literal, to_json_lossless
+from kodeio.scale.shards import merge_fingerprint
 from kodeio.synth.io.config import IoConfig
 from kodeio.synth.io.derive import derive_task
 from kodeio.synth.io.filters import check_pair
@@ -62,8 +63,6 @@ SPEED_ONLY = {
     "ray_task_cpus",
     "ray_retries",
 }
-# Keys that differ between the shards of one run: left out of the merge fingerprint.
-PER_SHARD = {"shard", "output", "rejects"}
 
 
 @dataclass
@@ -162,7 +161,7 @@ class IoStage:
         )
         self.out_path = config.output
         self.rejects_path = config.rejects_path
-        self.ledger_path = config.output.with_name(config.output.name + ".seeds")
+        self.ledger_path = config.ledger_path
         self.sandboxes: list[Sandbox] = []
         self._derive_pool: Any = None
         self.dedup: dict[str, str] = {}
@@ -184,16 +183,12 @@ class IoStage:
         k, n = self.config.shard_index
         return sum(1 for ordinal, _ in enumerate(self.items()) if ordinal % n == k)
 
-    def fingerprint(self, merge: bool = False) -> str:
-        """Digest of the config keys that change results; `merge=True` also leaves out the
-        keys that differ between shards of one run, so shards can check they belong together."""
+    def fingerprint(self) -> str:
+        """Digest of the config keys that change results (resume checks against it)."""
         data = self.config.model_dump(mode="json")
         for key in SPEED_ONLY:
             data.pop(key, None)
             data["sandbox"].pop(key, None)
-        if merge:
-            for key in PER_SHARD:
-                data.pop(key, None)
         return stable_id(json.dumps(data, sort_keys=True))
 
     # -- files --
@@ -225,7 +220,7 @@ class IoStage:
                     "key": CONFIG_KEY,
                     "stage": "io",
                     "fingerprint": fingerprint,
-                    "merge_fingerprint": self.fingerprint(merge=True),
+                    "merge_fingerprint": merge_fingerprint(self.config),
                     "shard": self.config.shard,
                 }
             )

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from kodeio.config import StageConfig
 from kodeio.sandbox.config import SandboxConfig
+from kodeio.scale.shards import ScaleOutOptions
 
 FORMATS = ("kodeio", "codeio", "cruxeval")
 
@@ -32,7 +33,7 @@ class VerifyConfig(StageConfig):
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
 
 
-class VerifyRunConfig(VerifyConfig):
+class VerifyRunConfig(VerifyConfig, ScaleOutOptions):
     """`kodeio verify PRED.jsonl -o VERDICTS.jsonl`."""
 
     predictions: Path = Field(description="JSONL of predictions to judge")
@@ -43,28 +44,3 @@ class VerifyRunConfig(VerifyConfig):
     mode: Literal["output", "input"] | None = Field(
         None, description="mode for rows that do not name one (e.g. CRUXEval rows)"
     )
-    shard: str | None = Field(
-        None, description="K/N: judge only rows whose index mod N is K-1; join with kodeio merge"
-    )
-    ray: str | None = Field(
-        None, description="judge batches as Ray tasks: a cluster address, or auto (attach or start)"
-    )
-    ray_task_cpus: float = Field(
-        1, gt=0, description="CPUs each Ray task reserves; its sandbox gets that many workers"
-    )
-    ray_retries: int = Field(3, ge=0, description="reruns of a task whose worker or node died")
-
-    @field_validator("shard")
-    @classmethod
-    def _shard(cls, value: str | None) -> str | None:
-        from kodeio.scale.shards import parse_shard
-
-        if value is not None:
-            parse_shard(value)
-        return value
-
-    @property
-    def shard_index(self) -> tuple[int, int]:
-        from kodeio.scale.shards import parse_shard
-
-        return parse_shard(self.shard) if self.shard else (0, 1)
