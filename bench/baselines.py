@@ -1,8 +1,10 @@
-"""The official execution harness that the benchmarks compare against.
+"""The official execution harness that the benchmarks compare against, and their seeds.
 
 human-eval, CRUXEval and LiveCodeBench check each program with a fresh `multiprocessing`
 Manager list and Process, a SIGALRM timer, and (optionally) their in-process
-`reliability_guard` patching. One copy here, used by every bench script.
+`reliability_guard` patching. One copy here, used by every bench script. Stdlib only, and
+`multiprocessing` (which loads `threading`) is imported on first use, so a process that
+measures forks can load the seeds without paying threading's at-fork hook.
 """
 
 from __future__ import annotations
@@ -10,9 +12,43 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import io
-import multiprocessing
 import os
 import signal
+import sys
+
+# The fixed seeds of the sandbox benchmarks: (name, code, input).
+WORKLOAD = [
+    (
+        "fib",
+        "def f(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a",
+        {"args": [30]},
+    ),
+    (
+        "sort",
+        "def f(xs):\n    return sorted(xs, key=lambda x: (x % 7, x))",
+        {"args": [list(range(50, 0, -1))]},
+    ),
+    (
+        "words",
+        "import collections\ndef f(s):\n    return collections.Counter(s.split()).most_common(3)",
+        {"args": ["a b a c b a d"]},
+    ),
+    (
+        "primes",
+        "def f(n):\n    return [p for p in range(2, n) if all(p % d for d in range(2, int(p**0.5) + 1))]",
+        {"args": [200]},
+    ),
+]
+NUMPY_SEED = (
+    "np",
+    "import numpy as np\ndef f(n):\n    return float(np.linalg.norm(np.arange(n)))",
+    {"args": [100]},
+)
+
+
+def call_program(code: str, args: list) -> str:
+    """A seed and one call of it, as one program for `manager_process_check`."""
+    return f"{code}\nf(*{args!r})"
 
 
 class _Timeout(Exception):
@@ -28,14 +64,19 @@ def reliability_guard() -> None:
     faulthandler.disable()
     builtins.exit = None  # type: ignore[assignment]
     builtins.quit = None  # type: ignore[assignment]
+    os.environ["OMP_NUM_THREADS"] = "1"
     for name in ("kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir",
                  "setuid", "fork", "forkpty", "killpg", "rename", "renames", "truncate",
                  "replace", "unlink", "fchmod", "fchown", "chmod", "chown", "chroot",
-                 "lchown", "getcwd", "chdir"):  # fmt: skip
+                 "lchflags", "lchmod", "lchown", "getcwd", "chdir"):  # fmt: skip
         setattr(os, name, None)
     shutil.rmtree = None  # type: ignore[assignment]
     shutil.move = None  # type: ignore[assignment]
+    shutil.chown = None  # type: ignore[assignment]
     subprocess.Popen = None  # type: ignore[assignment,misc]
+    builtins.help = None  # type: ignore[assignment]
+    for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
+        sys.modules[name] = None  # type: ignore[assignment]
 
 
 def _run_with_alarm(program: str, result: list, timeout: float) -> None:
@@ -75,6 +116,8 @@ def _unsafe_execute(program: str, result: list, timeout: float, guard: bool) -> 
 
 def manager_process_check(program: str, timeout: float = 3.0, guard: bool = True) -> bool:
     """`check_correctness`: a Manager list and a Process per check; True if it passed."""
+    import multiprocessing
+
     manager = multiprocessing.Manager()
     result = manager.list()
     proc = multiprocessing.Process(target=_unsafe_execute, args=(program, result, timeout, guard))

