@@ -6,12 +6,18 @@ its outcome before cross-seed dedup was settled, and an end row with the seed co
 replays every seed of every shard in seed order and settles dedup the way a single run does,
 so the merged file holds the same bytes. Everything is checked before anything is written,
 and the outputs appear only by rename, so a failed merge leaves nothing behind.
+
+Stages without a ledger leave a sidecar (`OUT.shard.json`, see `kodeio.scale.shards`);
+each names its merge in `MERGERS`: row-wise stages interleave, the data stages rebuild their
+side files from the sidecars' counts, and `data mix` replays its global steps.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +27,15 @@ from kodeio.files import atomic_path, dumps, iter_jsonl, partial_path
 from kodeio.scale.shards import parse_shard, sidecar_path
 from kodeio.synth.io.config import default_rejects_path, seed_ledger_path
 
-# Stages whose output rows each depend on one input row: merged by interleaving.
-ROW_WISE = {"verify"}
+# stage -> "module:function" merging its shards; each takes (shards, output) and returns a
+# MergeResult. Imported on use, so `kodeio merge` of io shards never imports `datasets`.
+MERGERS = {
+    "verify": "kodeio.scale.merge:merge_rows",
+    "synth": "kodeio.scale.merge:merge_rows",
+    "aihub": "kodeio.data.pairs:merge_shards",
+    "hf": "kodeio.data.hf:merge_shards",
+    "mix": "kodeio.data.mix:merge_shards",
+}
 
 
 @dataclass
@@ -33,8 +46,16 @@ class ShardLedger:
     fingerprint: str
     index: int  # 0-based K
     count: int  # N
-    seeds: int
+    seeds: int  # seeds (io) or rows (sidecar stages)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)  # the sidecar, for the stage's merge
+
+    def lines(self) -> Generator[str, None, None]:
+        """The shard output's rows as text, byte for byte, streamed."""
+        with self.output.open("r", encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    yield line.rstrip("\n")
 
 
 @dataclass
@@ -91,19 +112,21 @@ def read_shard(output: Path) -> ShardLedger:
 
 
 def _read_sidecar(output: Path) -> ShardLedger:
-    """A row-wise stage's shard: its sidecar, and its rows (kept as text, byte for byte)."""
+    """A sidecar stage's shard: its sidecar, checked against the rows its output holds."""
     path = sidecar_path(output)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         k, n = parse_shard(str(data["shard"]))
         shard = ShardLedger(output, path, str(data["stage"]), str(data["merge_fingerprint"]),
-                            k, n, int(data["rows"]))  # fmt: skip
-    except (ValueError, KeyError, TypeError) as exc:
+                            k, n, int(data["rows"]), meta=data)  # fmt: skip
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: not a shard sidecar ({exc})") from None
-    lines = [line for line in output.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if len(lines) != shard.seeds:
-        raise InputError(f"{output}: {len(lines)} rows, its sidecar says {shard.seeds}")
-    shard.outcomes = [{"line": line} for line in lines]
+    try:
+        rows = sum(1 for _ in shard.lines())
+    except UnicodeDecodeError:
+        raise InputError(f"{output}: not UTF-8 text; expected a shard's JSONL") from None
+    if rows != shard.seeds:
+        raise InputError(f"{output}: {rows} rows, its sidecar says {shard.seeds}")
     return shard
 
 
@@ -150,10 +173,16 @@ def merge_shards(outputs: Sequence[Path], output: Path, rejects: Path | None = N
     check_shards(shards)
     if output in [s.output for s in shards]:
         raise InputError(f"{output}: merge into a new file, not one of the shards")
-    if shards[0].stage in ROW_WISE:
-        return _merge_rows(shards, output)
-    if shards[0].stage != "io":
-        raise InputError(f"{shards[0].ledger}: cannot merge a {shards[0].stage!r} stage")
+    stage = shards[0].stage
+    if stage in MERGERS:
+        if rejects is not None:
+            raise InputError(f"--rejects {rejects}: only io shards have rejects; {stage} has none")
+        module, _, name = MERGERS[stage].partition(":")
+        merge: Callable[[Sequence[ShardLedger], Path], MergeResult]
+        merge = getattr(importlib.import_module(module), name)
+        return merge(shards, output)
+    if stage != "io":
+        raise InputError(f"{shards[0].ledger}: cannot merge a {stage!r} stage")
     outcomes = sorted((o for s in shards for o in s.outcomes), key=lambda o: o["ordinal"])
     for expected, outcome in enumerate(outcomes):
         if outcome["ordinal"] != expected:
@@ -190,20 +219,52 @@ def merge_shards(outputs: Sequence[Path], output: Path, rejects: Path | None = N
     return MergeResult(output, rejects, len(shards), len(outcomes), n_rows, n_rejects)
 
 
-def _merge_rows(shards: Sequence[ShardLedger], output: Path) -> MergeResult:
-    """Interleave: row i of shard K was row K-1 + i*N of the single run."""
+def check_units(shards: Sequence[ShardLedger], units: int) -> list[ShardLedger]:
+    """Shard K must hold the units (rows, pairs, files) K-1, K-1+N, ... of `units` in all: its
+    sidecar's `units` (else its row count) says how many it has. Returns them by K."""
     n = shards[0].count
     by_index = sorted(shards, key=lambda s: s.index)
-    total = sum(s.seeds for s in shards)
-    # A single run of T rows gives shard K ceil((T - K + 1) / N) rows; anything else means
-    # the shards did not read the same input.
     for s in by_index:
-        if s.seeds != len(range(s.index, total, n)):
+        got = s.meta.get("units", s.seeds)
+        want = len(range(s.index, units, n))
+        if got != want:
             raise InputError(
-                f"{s.output}: {s.seeds} rows, but {total} rows over {n} shards give shard "
-                f"{s.index + 1} {len(range(s.index, total, n))}; were they run on the same input?"
+                f"{s.output}: {got} inputs, but {units} inputs over {n} shards give shard "
+                f"{s.index + 1} {want}; were they run on the same input?"
             )
-    with atomic_path(output) as tmp, tmp.open("w", encoding="utf-8") as fh:
-        for i in range(total):
-            fh.write(by_index[i % n].outcomes[i // n]["line"] + "\n")
-    return MergeResult(output, None, len(shards), total, total, 0)
+    return by_index
+
+
+def interleave(shards: Sequence[ShardLedger], output: Path, sizes: Sequence[int]) -> int:
+    """Write `output` atomically: unit u of the single run is the next `sizes[u]` rows of
+    shard u mod N (1 row per unit for verify, a pair's traces for synth, a file's pairs for
+    aihub). Streamed; every shard row must be used exactly once. Returns the rows written."""
+    by_index = sorted(shards, key=lambda s: s.index)
+    n = len(by_index)
+    with ExitStack() as stack:
+        readers = [stack.enter_context(closing(s.lines())) for s in by_index]
+        with atomic_path(output) as tmp, tmp.open("w", encoding="utf-8") as fh:
+            for unit, size in enumerate(sizes):
+                for _ in range(size):
+                    line = next(readers[unit % n], None)
+                    if line is None:
+                        raise InputError(f"{by_index[unit % n].output}: fewer rows than its counts")
+                    fh.write(line + "\n")
+            for shard, reader in zip(by_index, readers, strict=True):
+                if next(reader, None) is not None:
+                    raise InputError(f"{shard.output}: more rows than its counts")
+    return sum(sizes)
+
+
+def merge_rows(shards: Sequence[ShardLedger], output: Path) -> MergeResult:
+    """Row-wise stages: group i of shard K was group K-1 + i*N of the single run (a group is
+    one row for verify, the traces of one pair for synth)."""
+    group = int(shards[0].meta.get("group", 1))
+    for s in shards:
+        if group < 1 or s.seeds % group:
+            raise InputError(f"{s.output}: {s.seeds} rows, not whole groups of {group}")
+        s.meta["units"] = s.seeds // group
+    units = sum(s.meta["units"] for s in shards)
+    check_units(shards, units)
+    rows = interleave(shards, output, [group] * units)
+    return MergeResult(output, None, len(shards), units, rows, 0)
