@@ -21,3 +21,9 @@ SetOption = Annotated[
         "--set", help="Override any config key: --set a.b=value (repeatable; value parsed as YAML)."
     ),
 ]
+ShardOption = Annotated[
+    str | None,
+    typer.Option(
+        help="K/N: this machine's share of the inputs; join the shards with kodeio merge."
+    ),
+]

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kodeio.errors import KodeioError
 
 if TYPE_CHECKING:
+    from kodeio.synth.config import SynthConfig
     from kodeio.synth.io.config import IoConfig
     from kodeio.synth.io.seeds import RawCode, Seed
     from kodeio.synth.verify.config import VerifyRunConfig
@@ -103,6 +104,40 @@ def _verify_chunk(config_json: dict[str, Any], items: list[Any]) -> list[dict[st
     return [v.to_row() for v in verify(items, VerifyRunConfig.model_validate(config_json))]
 
 
+def _synth_chunk(config_json: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One Ray task: a whole `synth run` over a chunk of pairs, in a temp dir on its node.
+
+    Returns the chunk's traces as text (in pair order, byte for byte), its journal rows and
+    its counters. The model is reached over HTTP (the openai backend's replica list), so a
+    task holds no engine: a rerun after its worker died just asks the replicas again.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from kodeio.files import read_jsonl, write_jsonl
+    from kodeio.synth.config import SynthConfig
+    from kodeio.synth.journal import journal_path
+    from kodeio.synth.pipeline import SynthRun
+
+    with tempfile.TemporaryDirectory(prefix="kodeio-synth-") as tmp:
+        pairs, output = Path(tmp) / "pairs.jsonl", Path(tmp) / "traces.jsonl"
+        write_jsonl(pairs, rows)
+        update = {"pairs": pairs, "output": output, "ray": None, "shard": None,
+                  "max_pairs": None, "keep_journal": True, "run_dir": None}  # fmt: skip
+        config = SynthConfig.model_validate(config_json).model_copy(update=update)
+        stats = SynthRun(config, progress=False).run()
+        return [
+            {
+                "traces": output.read_text(encoding="utf-8").splitlines(),
+                "journal": read_jsonl(journal_path(output)),
+                "generated_requests": stats.generated_requests,
+                "replayed_requests": stats.replayed_requests,
+                "retries": stats.retries,
+                "engine_seconds": stats.engine_seconds,
+            }
+        ]
+
+
 def run_in_order(
     config: Any, task: Callable[..., list[Any]], chunks: Iterable[list[Any]]
 ) -> Iterator[Any]:
@@ -150,6 +185,12 @@ def run_verify_on_ray(
     it = iter(items)
     chunks = iter(lambda: list(islice(it, config.batch_size)), [])
     yield from run_in_order(config, _verify_chunk, chunks)
+
+
+def run_synth_on_ray(config: SynthConfig, rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """One result per chunk of `chunk_pairs` pair rows, in order, each a Ray task's run."""
+    if rows:
+        yield from run_in_order(config, _synth_chunk, _chunks(rows, config.chunk_pairs))
 
 
 def _get(ray: Any, ref: Any) -> list[Any]:

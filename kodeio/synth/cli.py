@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, SetOption
+from kodeio.cli_options import ConfigOption, SetOption, ShardOption
 
 synth_app = typer.Typer(
     help="Reasoning traces from a model, checked by execution, revised CodeI/O++ style.",
@@ -51,6 +51,14 @@ def run(
     ] = None,
     n_samples: Annotated[int | None, typer.Option(help="Samples per prompt.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Completion budget per turn.")] = None,
+    shard: ShardOption = None,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="ADDRESS|auto: chunks of pairs as Ray tasks against the openai replicas.",
+        ),
+    ] = None,
     config: ConfigOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -78,6 +86,8 @@ def run(
             "reasoning_language": reasoning_language,
             "sampling.n_samples": n_samples,
             "sampling.max_tokens": max_tokens,
+            "shard": shard,
+            "ray": ray,
         },
         section="synth",
     )

@@ -8,12 +8,13 @@ file's `synth:` section validates against `SynthConfig`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from kodeio.config import StageConfig
 from kodeio.sandbox.config import SandboxConfig
+from kodeio.scale.shards import ScaleOutOptions
 
 Mode = Literal["output", "input"]
 BackendName = Literal["vllm", "openai", "transformers", "scripted"]
@@ -107,8 +108,31 @@ class TransformersConfig(StageConfig):
     device: str = "cpu"
 
 
-class SynthConfig(StageConfig):
+# Backends a Ray task can run: a client of model servers, or the test script. An in-process
+# engine would load the model once per task.
+RAY_BACKENDS = ("openai", "scripted")
+
+
+class SynthConfig(ScaleOutOptions):
     """`kodeio synth run`: I/O pairs in, execution-verified reasoning traces out."""
+
+    # Where and how the model is reached: shards of one run may use other replicas.
+    not_results: ClassVar[frozenset[str]] = frozenset(
+        {"concurrency", "keep_journal"}
+        | {
+            f"openai.{k}"
+            for k in (
+                "base_urls",
+                "balance",
+                "api_key_env",
+                "timeout",
+                "connect_timeout",
+                "max_retries",
+                "backoff_base",
+                "backoff_max",
+            )
+        }  # fmt: skip
+    )
 
     run_dir: Path | None = Field(None, description="recipe default for pairs/output paths")
     pairs: Path | None = Field(None, description="I/O pairs JSONL (from `kodeio io run`)")
@@ -139,11 +163,23 @@ class SynthConfig(StageConfig):
         None, description="scripted backend only: JSON file of canned completions"
     )
     keep_journal: bool = Field(False, description="keep OUT.gen.jsonl after a complete run")
+    chunk_pairs: int = Field(16, ge=1, description="pairs per Ray task (--ray)")
 
     @field_validator("modes")
     @classmethod
     def _unique_modes(cls, modes: list[Mode]) -> list[Mode]:
         return list(dict.fromkeys(modes))
+
+    @model_validator(mode="after")
+    def _ray_backend(self) -> SynthConfig:
+        if self.ray is not None and self.backend not in RAY_BACKENDS:
+            raise ValueError(
+                f"--ray runs backend openai, not {self.backend}: an in-process engine would load "
+                "the model in every Ray task; serve it with `vllm serve` (tensor/pipeline "
+                "parallel flags there) and list the replicas in openai.base_urls "
+                "(docs/scaling.md#synthesis)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _paths(self) -> SynthConfig:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from kodeio.files import dumps
 from kodeio.synth.backends.base import Completion, GenRequest, GenResult
@@ -58,15 +59,20 @@ class GenerationJournal:
         return GenResult(request, completions, int(row.get("prompt_tokens", 0)))
 
     def add(self, result: GenResult) -> None:
-        row = {
-            "key": result.request.key,
-            "prompt_tokens": result.prompt_tokens,
-            "completions": [c.to_row() for c in result.completions],
-        }
+        self.add_row(
+            {
+                "key": result.request.key,
+                "prompt_tokens": result.prompt_tokens,
+                "completions": [c.to_row() for c in result.completions],
+            }
+        )
+
+    def add_row(self, row: dict[str, Any]) -> None:
+        """A journal row as `add` writes it (e.g. one a Ray task's journal holds)."""
         offset = self._fh.tell()
         self._fh.write((dumps(row) + "\n").encode("utf-8"))
         self._fh.flush()
-        self.offsets[result.request.key] = offset
+        self.offsets[row["key"]] = offset
 
     def close(self) -> None:
         self._fh.close()

@@ -25,11 +25,12 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from kodeio.errors import ConfigError, InputError
-from kodeio.files import ResumableJsonl, iter_jsonl, partial_path
+from kodeio.files import ResumableJsonl, atomic_path, iter_jsonl, partial_path
 from kodeio.synth.backends import Backend, BackendError, GenRequest, GenResult, make_backend
 from kodeio.synth.config import SynthConfig
 from kodeio.synth.journal import GenerationJournal, journal_path
@@ -159,30 +160,47 @@ class SynthRun:
             seed=seed,
         )
 
-    def _read_pairs(self) -> Iterator[Pair]:
+    def _read_pair_rows(self) -> Iterator[tuple[Pair, dict[str, Any]]]:
+        """(pair, its row) of this run: the first `max_pairs`, then every N-th from the K-th
+        of a `--shard K/N` run. Every row is read and checked, in any shard."""
         seen: set[str] = set()
+        k, n = self.config.shard_index
         for count, (lineno, row) in enumerate(iter_jsonl(self.pairs_path), 1):
             where = f"{self.pairs_path}:{lineno}"
             pair = Pair.from_row(row, where)
             if pair.id in seen:
                 raise InputError(f"{where}: duplicate pair id {pair.id!r}")
             seen.add(pair.id)
-            yield pair
+            if (count - 1) % n == k:
+                yield pair, row
             if self.config.max_pairs and count >= self.config.max_pairs:
                 return
 
-    def _first_turn_groups(self, done: set[str]) -> Iterator[Group]:
+    def _read_pairs(self) -> Iterator[Pair]:
+        return (pair for pair, _ in self._read_pair_rows())
+
+    def _first_turns(self, pair: Pair) -> Iterator[tuple[str, str, GenRequest, list[str]]]:
+        """(mode, prompt, first-turn request, trace id of each sample) of one pair, in the
+        order its traces take in a finished output."""
         n = self.config.sampling.n_samples
+        for mode in self.config.modes:
+            prompt = prediction_prompt(pair, mode, self.config.reasoning_language)
+            request = self._request([{"role": "user", "content": prompt}], n, turn=1)
+            # The pair id is part of it: two pairs may share a prompt (same code and input
+            # under different ids) and must not share a trace id.
+            ids = [content_hash({"request": request.key, "pair": pair.id, "sample": i})
+                   for i in range(n)]  # fmt: skip
+            yield mode, prompt, request, ids
+
+    def trace_ids(self, pair: Pair) -> list[str]:
+        return [tid for *_, ids in self._first_turns(pair) for tid in ids]
+
+    def _first_turn_groups(self, done: set[str]) -> Iterator[Group]:
         lang = self.config.reasoning_language
         for pair in self._read_pairs():
-            for mode in self.config.modes:
-                prompt = prediction_prompt(pair, mode, lang)
-                request = self._request([{"role": "user", "content": prompt}], n, turn=1)
+            for mode, prompt, request, ids in self._first_turns(pair):
                 tasks = []
-                for i in range(n):
-                    # The pair id is part of it: two pairs may share a prompt (same code
-                    # and input under different ids) and must not share a trace id.
-                    trace_id = content_hash({"request": request.key, "pair": pair.id, "sample": i})
+                for i, trace_id in enumerate(ids):
                     if trace_id in done:
                         self.stats.resumed += 1
                         continue
@@ -343,6 +361,10 @@ class SynthRun:
 
     def run(self) -> RunStats:
         started = time.perf_counter()
+        if self.config.ray:
+            from kodeio.scale.ray_runner import connect
+
+            connect(self.config.ray)  # a wrong address fails now, before any file is written
         partial = partial_path(self.output)
         self._check_same_settings(partial if partial.exists() else self.output)
         if self.output.exists() and not partial.exists():
@@ -358,7 +380,6 @@ class SynthRun:
         from kodeio.progress import progress_bar
 
         bar_ctx = progress_bar("synth", self._expected_traces(), self.progress_enabled)
-        verifier: threading.Thread | None = None
         try:
             with bar_ctx as bar:
                 lock = threading.Lock()
@@ -368,44 +389,117 @@ class SynthRun:
                         self._count(row)
                         bar.update(0, advance=1, info=self._live_info())
 
-                verifier = threading.Thread(
-                    target=self._verify_loop, args=(out, on_trace), daemon=True
-                )
-                verifier.start()
-                first_turns = self._first_turn_groups(done)
-                size = self.config.effective_batch_size()
-                while True:
-                    self._raise_verifier_error()
-                    batch = self._next_batch(first_turns, size)
-                    if not batch:
-                        if self._wait_for_work():
-                            continue
-                        break
-                    self._generate(batch, journal)
-                    if not self.pipelined:
-                        self._wait_verified()
-                self._verify_queue.put(None)
-                verifier.join()
-                self._raise_verifier_error()
+                if self.config.ray:
+                    self._run_on_ray(out, journal, done, on_trace)
+                else:
+                    self._run_here(out, journal, done, on_trace)
             # Busy share is over the working time: engine start-up is reported separately.
             self.stats.wall_seconds = time.perf_counter() - started - self.stats.load_seconds
             if self._backend is not None:
                 self.stats.engine_seconds = self._backend.meter.busy_seconds
                 self.stats.retries = getattr(self._backend, "retries", 0)
-            out.finish()
+            self._finish(out)
             journal.close()
             if not self.config.keep_journal:
                 journal.path.unlink(missing_ok=True)
             return self.stats
         finally:
-            if verifier is not None and verifier.is_alive():
-                self._verify_queue.put(None)
-                verifier.join(timeout=30)
             out.close()
             journal.close()
             if owns_backend and self._backend is not None:
                 self._backend.close()
                 self._backend = None
+
+    def _run_here(
+        self, out: ResumableJsonl, journal: GenerationJournal, done: set[str], on_trace: Any
+    ) -> None:
+        """Generate on this machine's backend while the verifier thread judges."""
+        verifier = threading.Thread(target=self._verify_loop, args=(out, on_trace), daemon=True)
+        verifier.start()
+        try:
+            first_turns = self._first_turn_groups(done)
+            size = self.config.effective_batch_size()
+            while True:
+                self._raise_verifier_error()
+                batch = self._next_batch(first_turns, size)
+                if not batch:
+                    if self._wait_for_work():
+                        continue
+                    break
+                self._generate(batch, journal)
+                if not self.pipelined:
+                    self._wait_verified()
+            self._verify_queue.put(None)
+            verifier.join()
+            self._raise_verifier_error()
+        finally:
+            if verifier.is_alive():
+                self._verify_queue.put(None)
+                verifier.join(timeout=30)
+
+    def _run_on_ray(
+        self, out: ResumableJsonl, journal: GenerationJournal, done: set[str], on_trace: Any
+    ) -> None:
+        """Chunks of unfinished pairs as Ray tasks; their traces are written in pair order."""
+        from kodeio.scale.ray_runner import run_synth_on_ray
+
+        todo: list[dict[str, Any]] = []
+        for pair, row in self._read_pair_rows():
+            ids = self.trace_ids(pair)
+            finished = sum(1 for tid in ids if tid in done)
+            self.stats.resumed += finished
+            if finished < len(ids):
+                todo.append(row)
+        for result in run_synth_on_ray(self.config, todo):
+            for key in ("generated_requests", "replayed_requests", "retries"):
+                setattr(self.stats, key, getattr(self.stats, key) + result[key])
+            self.stats.engine_seconds += result["engine_seconds"]
+            for row in result["journal"]:
+                journal.add_row(row)
+            for line in result["traces"]:
+                row = json.loads(line)
+                if row["id"] not in done:  # a pair half done before: only what it lacked
+                    out.write(row)
+                    on_trace(row)
+
+    def _finish(self, out: ResumableJsonl) -> None:
+        """Traces in pair order, then mode (as in `modes`), then sample, whatever order they
+        were written in: a run gives the same bytes on one machine, on Ray, or as merged
+        shards. Only byte offsets are held in memory; rows are copied as bytes."""
+        out.close()
+        pair_rank = {pair.id: i for i, pair in enumerate(self._read_pairs())}
+        mode_rank = {mode: i for i, mode in enumerate(self.config.modes)}
+        spans: list[tuple[int, int, int, int, int, int]] = []  # sort key, offset, length
+        offset = 0
+        with out.partial.open("rb") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    p, m = pair_rank.get(row["pair_id"]), mode_rank.get(row["mode"])
+                    if p is None or m is None:  # a pair no longer read (smaller max_pairs)
+                        p, m, sample = len(pair_rank), 0, 0  # stays, at the end
+                    else:
+                        sample = int(row["sample"])
+                    # File position breaks ties, so the sort is stable.
+                    spans.append((p, m, sample, len(spans), offset, len(line)))
+                offset += len(line)
+        rows = len(spans)
+        if any(a > b for a, b in pairwise(spans)):
+            spans.sort()
+            with (
+                out.partial.open("rb") as src,
+                atomic_path(out.partial) as tmp,
+                tmp.open("wb") as dst,
+            ):
+                for *_, start, length in spans:
+                    src.seek(start)
+                    dst.write(src.read(length))
+        if self.config.shard:
+            from kodeio.scale.shards import write_sidecar
+
+            group = len(self.config.modes) * self.config.sampling.n_samples
+            write_sidecar(self.output, "synth", self.config, self.config.shard, rows, group=group)
+        out.finish()
 
     def _provenance(self) -> dict[str, Any]:
         return {
@@ -480,7 +574,8 @@ class SynthRun:
             return None
         if self.config.max_pairs:
             lines = min(lines, self.config.max_pairs)
-        return lines * len(self.config.modes) * self.config.sampling.n_samples
+        k, n = self.config.shard_index
+        return len(range(k, lines, n)) * len(self.config.modes) * self.config.sampling.n_samples
 
     # -- live numbers -----------------------------------------------------------------------
     def _count(self, row: dict[str, Any]) -> None:

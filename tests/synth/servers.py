@@ -207,28 +207,15 @@ class FaultProxy:
         self.server.server_close()
 
 
-class CannedServer:
-    """A minimal OpenAI-compatible chat server that answers instantly with fixed text.
+class ChatServer:
+    """A minimal OpenAI-compatible chat server on loopback: `reply(request, handler)` gives
+    the assistant's text for each POSTed body (the handler is there for tests that need the
+    client's address). Replies are instant, and `usage` counts words, so they are
+    deterministic."""
 
-    Used behind `FaultProxy` where a test needs the client's own timeout to fire without
-    depending on how fast a real model happens to be on a loaded machine.
-    """
-
-    def __init__(self, content: str) -> None:
-        body = {
-            "object": "chat.completion",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 10, "completion_tokens": len(content.split())},
-        }
-        payload = json.dumps(body).encode()
+    def __init__(self) -> None:
         self.hits = 0
-        canned = self
+        server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -237,8 +224,25 @@ class CannedServer:
                 pass
 
             def do_POST(self) -> None:  # noqa: N802 - http.server API
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                canned.hits += 1
+                request = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
+                server.hits += 1
+                content = server.reply(request, self)
+                prompt = " ".join(m["content"] for m in request.get("messages", []))
+                body = {
+                    "object": "chat.completion",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": content},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": len(prompt.split()) or 10,
+                        "completion_tokens": len(content.split()),
+                    },
+                }
+                payload = json.dumps(body).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
@@ -249,14 +253,32 @@ class CannedServer:
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+    def reply(self, request: dict, handler: BaseHTTPRequestHandler) -> str:
+        raise NotImplementedError
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
-    def __enter__(self) -> CannedServer:
+    def __enter__(self) -> ChatServer:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class CannedServer(ChatServer):
+    """Answers every request instantly with the same text.
+
+    Used behind `FaultProxy` where a test needs the client's own timeout to fire without
+    depending on how fast a real model happens to be on a loaded machine.
+    """
+
+    def __init__(self, content: str) -> None:
+        super().__init__()
+        self.content = content
+
+    def reply(self, request: dict, handler: BaseHTTPRequestHandler) -> str:
+        return self.content
