@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, SetOption
+from kodeio.cli_options import ConfigOption, SetOption, ShardOption
 
 data_app = typer.Typer(
     help="Korean corpora (AI Hub parallel text, HF instruction/medical sets) and the training mix.",
@@ -40,6 +40,7 @@ def aihub(
         bool | None,
         typer.Option("--recursive/--no-recursive", help="Descend into sub-directories."),
     ] = None,
+    shard: ShardOption = None,
     config: ConfigOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -59,6 +60,7 @@ def aihub(
             "sheet": sheet,
             "encoding": encoding,
             "recursive": recursive,
+            "shard": shard,
         },
         section="data_aihub",
     )
@@ -98,6 +100,7 @@ def hf(
         str | None, typer.Option(help="chat or prompt_style (the brief's ### sections).")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Read at most N rows.")] = None,
+    shard: ShardOption = None,
     config: ConfigOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -125,6 +128,7 @@ def hf(
         "dataset.style": style,
         "dataset.limit": limit,
         "output": str(output) if output else None,
+        "shard": shard,
     }
     cfg = load_config(HfConfig, config, set_, values=values, section="data_hf")
     run_stage(cfg)
@@ -133,7 +137,12 @@ def hf(
 @data_app.command("mix")
 def mix(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Directory for the mixed DatasetDict.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Directory for the mixed DatasetDict (--shard: the shard's JSONL file).",
+        ),
     ] = None,
     push_to_hub: Annotated[
         str | None,
@@ -143,6 +152,7 @@ def mix(
         list[str] | None, typer.Option("--format", help="Extra copies: parquet and/or jsonl.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of every random choice.")] = None,
+    shard: ShardOption = None,
     config: ConfigOption = None,
     set_: SetOption = None,
 ) -> None:
@@ -159,10 +169,13 @@ def mix(
             "push_to_hub": push_to_hub,
             "formats": fmt,
             "seed": seed,
+            "shard": shard,
         },
         section="data_mix",
     )
     path = run_stage(cfg)
+    if cfg.shard:
+        return  # a shard file for kodeio merge; run_stage said so
     import json
 
     from kodeio.progress import console

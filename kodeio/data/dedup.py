@@ -62,6 +62,7 @@ class Deduplicator:
         self._count = 0
         # Only the signature arrays are kept (num_perm uint64 each), not MinHash objects.
         self._signatures: dict[str, Any] = {}
+        self._scheme: str | None = None  # of this datasketch's MinHash, for replayed values
         if near:
             from datasketch import MinHashLSH
 
@@ -75,20 +76,54 @@ class Deduplicator:
         mh.update_batch(list(shingles(normalized, self.ngram)))
         return mh
 
+    def _key(self, text: str) -> tuple[str, bytes]:
+        normalized = normalize_for_dedup(text)
+        return normalized, hashlib.blake2b(normalized.encode("utf-8"), digest_size=16).digest()
+
+    def _is_exact(self, key: bytes) -> bool:
+        if self.exact and key in self._seen:
+            self.stats.exact += 1
+            return True
+        return False
+
+    def _near_minhash(self, normalized: str, near: bool | None) -> Any:
+        use_near = self.near if near is None else (near and self.near)
+        return self._minhash(normalized) if use_near and normalized else None
+
     def is_duplicate(self, text: str, near: bool | None = None) -> str | None:
         """'exact', 'near' or None (new text, now remembered).
 
         `near=False` skips the MinHash check for this text (and does not index it), e.g. for
         code-execution traces whose prompts legitimately differ only in a small input.
         """
-        near = self.near if near is None else (near and self.near)
-        normalized = normalize_for_dedup(text)
-        key = hashlib.blake2b(normalized.encode("utf-8"), digest_size=16).digest()
-        if self.exact and key in self._seen:
-            self.stats.exact += 1
+        normalized, key = self._key(text)
+        if self._is_exact(key):
             return "exact"
-        if near and normalized:
-            mh = self._minhash(normalized)
+        return self._admit(key, self._near_minhash(normalized, near))
+
+    def signature(self, text: str, near: bool | None = None) -> tuple[bytes, Any]:
+        """What `is_duplicate` computes from a text, deciding nothing: its exact key and its
+        MinHash values (None where the near check is off). The costly part, so a sharded
+        mix computes it in its shards and `replay` decides in order later."""
+        normalized, key = self._key(text)
+        mh = self._near_minhash(normalized, near)
+        return key, None if mh is None else mh.hashvalues
+
+    def replay(self, key: bytes, hashvalues: Any) -> str | None:
+        """`is_duplicate` of a text whose `signature` was computed elsewhere: same verdicts."""
+        if self._is_exact(key):
+            return "exact"
+        mh = None
+        if hashvalues is not None:
+            from datasketch import LeanMinHash
+
+            if self._scheme is None:
+                self._scheme = self._minhash("").scheme
+            mh = LeanMinHash(seed=self.seed, hashvalues=hashvalues, scheme=self._scheme)
+        return self._admit(key, mh)
+
+    def _admit(self, key: bytes, mh: Any) -> str | None:
+        if mh is not None:
             # LSH gives candidates; confirm with the estimated Jaccard so the threshold holds.
             for other in self._lsh.query(mh):
                 agreement = float((mh.hashvalues == self._signatures[other]).mean())

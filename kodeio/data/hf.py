@@ -9,13 +9,16 @@ Three layouts, each with a column mapping (`columns: {field: dataset column}`):
 
 `path` is a hub name (read through the local HF cache when offline) or a local path: a
 directory `load_dataset` understands, or a single .jsonl/.json/.csv/.parquet file.
+
+`--shard K/N` formats every N-th row from the K-th; its sidecar lists the rows it skipped,
+so `kodeio merge` can put the conversations back in row order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -31,6 +34,10 @@ from kodeio.data.formatting import (
 )
 from kodeio.data.text import clean_cell
 from kodeio.errors import ConfigError, InputError
+from kodeio.scale.shards import ShardOptions
+
+if TYPE_CHECKING:
+    from kodeio.scale.merge import MergeResult, ShardLedger
 
 Layout = Literal["instruction", "mcqa", "qa"]
 Style = Literal["chat", "prompt_style"]
@@ -106,7 +113,7 @@ class HfDatasetSpec(StageConfig):
         return base + (f"[{self.name}]" if self.name else "") + f":{self.split}"
 
 
-class HfConfig(StageConfig):
+class HfConfig(ShardOptions):
     """`kodeio data hf`: one HF dataset -> conversations JSONL ({id, source, messages})."""
 
     dataset: HfDatasetSpec
@@ -221,17 +228,26 @@ def iter_hf_conversations(
     spec: HfDatasetSpec,
     think_missing: ThinkMissing = "empty",
     skipped: dict[str, int] | None = None,
+    shard: tuple[int, int] = (0, 1),
+    skipped_at: list[tuple[int, str]] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """`{id, source, messages}` per usable row; skipped rows are counted by reason."""
+    """`{id, source, messages}` per usable row of rows K-1, K-1+N, ... (`shard` (K-1, N));
+    skipped rows are counted by reason, and listed with their index in `skipped_at`."""
     dataset = load_hf_dataset(spec)
     check_columns(spec, list(dataset.column_names))
     if spec.limit is not None:
         dataset = dataset.select(range(min(spec.limit, len(dataset))))
-    for index, row in enumerate(dataset):
+    k, n = shard
+    if n > 1:
+        dataset = dataset.select(range(k, len(dataset), n))
+    for i, row in enumerate(dataset):
+        index = k + i * n
         messages = row_messages(row, spec, think_missing)
         if isinstance(messages, str):
             if skipped is not None:
                 skipped[messages] = skipped.get(messages, 0) + 1
+            if skipped_at is not None:
+                skipped_at.append((index, messages))
             continue
         yield {
             "id": f"{spec.label}:{index}",
@@ -240,26 +256,35 @@ def iter_hf_conversations(
         }
 
 
+def _no_rows(label: str, skipped: dict[str, int]) -> InputError:
+    reasons = ", ".join(f"{k}: {v}" for k, v in skipped.items())
+    return InputError(f"{label}: no usable rows" + (f" (skipped: {reasons})" if reasons else ""))
+
+
 def run_stage(config: HfConfig) -> Path:
-    from kodeio.files import write_jsonl
+    from kodeio.files import atomic_path, dumps
 
     if config.output.suffix.lower() != ".jsonl":
         raise ConfigError(f"output: expected a .jsonl path, got '{config.output}'")
     skipped: dict[str, int] = {}
+    skipped_at: list[tuple[int, str]] = []
+    rows = iter_hf_conversations(
+        config.dataset, config.think_missing, skipped, config.shard_index, skipped_at
+    )
+    n = 0
+    with atomic_path(config.output) as tmp, tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(dumps(row) + "\n")
+            n += 1
+        # Raising inside the atomic write leaves any old output untouched. A shard may hold
+        # no usable row; the merge checks the whole dataset.
+        if config.shard:
+            from kodeio.scale.shards import write_sidecar
 
-    def rows() -> Iterator[dict[str, Any]]:
-        count = 0
-        for row in iter_hf_conversations(config.dataset, config.think_missing, skipped):
-            count += 1
-            yield row
-        if count == 0:  # raising inside the atomic write leaves any old output untouched
-            reasons = ", ".join(f"{k}: {v}" for k, v in skipped.items())
-            raise InputError(
-                f"{config.dataset.label}: no usable rows"
-                + (f" (skipped: {reasons})" if reasons else "")
-            )
-
-    n = write_jsonl(config.output, rows())
+            write_sidecar(config.output, "hf", config, config.shard, n, label=config.dataset.label,
+                          units=n + len(skipped_at), skipped_at=skipped_at)  # fmt: skip
+        elif n == 0:
+            raise _no_rows(config.dataset.label, skipped)
     from kodeio.progress import console
 
     console.print(
@@ -272,3 +297,29 @@ def run_stage(config: HfConfig) -> Path:
         highlight=False,
     )
     return config.output
+
+
+def merge_shards(shards: Sequence[ShardLedger], output: Path) -> MergeResult:
+    """Shards of `data hf`: the conversations in row order, as one run writes them."""
+    from kodeio.scale.merge import MergeResult, check_units, interleave
+
+    n = shards[0].count
+    skipped_at: dict[int, str] = {}
+    try:
+        for s in shards:
+            for index, reason in s.meta["skipped_at"]:
+                if index % n != s.index or index in skipped_at:
+                    raise InputError(f"{s.ledger}: row {index} is not one of this shard's rows")
+                skipped_at[int(index)] = str(reason)
+        units = sum(int(s.meta["units"]) for s in shards)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{shards[0].ledger}: not an hf shard sidecar ({exc})") from None
+    check_units(shards, units)
+    sizes = [0 if u in skipped_at else 1 for u in range(units)]
+    if not any(sizes):
+        skipped: dict[str, int] = {}
+        for index in sorted(skipped_at):
+            skipped[skipped_at[index]] = skipped.get(skipped_at[index], 0) + 1
+        raise _no_rows(str(shards[0].meta.get("label")), skipped)
+    written = interleave(shards, output, sizes)
+    return MergeResult(output, None, len(shards), units, written, 0)

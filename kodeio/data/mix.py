@@ -15,20 +15,29 @@ drawn from unique rows before upsampling, so eval never has a copy in train) →
 upsampling of train to its target (copies capped at `max_upsample` per row) → seeded
 shuffle → `DatasetDict(train, eval)` saved to DIR with a README.md card.
 Every random choice derives from `seed`, so the same config gives the same bytes.
+
+`--shard K/N` does the costly per-row work of every N-th row of each source, from the K-th:
+the dedup key, the MinHash signature and the token count, written to a JSONL file (`-o`
+names that file). Every shard reads and formats all rows (cheap), so row ids stay those of
+one run. `kodeio merge` reads the sources once more, replays dedup in source and row order
+with the shards' signatures, and runs the global steps (filter, split, sampling, shuffle):
+the dataset directory it writes is the single run's, byte for byte.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -43,6 +52,10 @@ from kodeio.data.formatting import (
 from kodeio.data.hf import HfDatasetSpec, iter_hf_conversations
 from kodeio.data.text import has_think_block, split_think
 from kodeio.errors import ConfigError, InputError
+from kodeio.scale.shards import ShardOptions
+
+if TYPE_CHECKING:
+    from kodeio.scale.merge import MergeResult, ShardLedger
 
 SPLITS = ("train", "eval")
 ROLES = ("system", "user", "assistant")
@@ -142,8 +155,10 @@ class CardConfig(StageConfig):
     language: list[str] = Field(default_factory=lambda: ["ko", "en"])
 
 
-class MixConfig(StageConfig):
+class MixConfig(ShardOptions):
     """`kodeio data mix`: sources -> DatasetDict(train, eval) in `output` with a card."""
+
+    not_results: ClassVar[frozenset[str]] = frozenset({"push_to_hub", "private"})
 
     sources: list[Source] = Field(..., min_length=1)
     output: Path = Field(..., description="directory for the dataset (replaced atomically)")
@@ -397,17 +412,18 @@ def _near_enabled(config: MixConfig, source: Source) -> bool:
     return source.kind != "traces"
 
 
-def build_mix(config: MixConfig) -> MixResult:
-    """Everything but writing: read, dedup, filter, split, sample, shuffle."""
+def _token_counter(config: MixConfig) -> Any:
+    if not config.length.tokenizer:
+        return None
+    from kodeio.data.tokens import TokenCounter
+
+    return TokenCounter(config.length.tokenizer, config.length.message_overhead)
+
+
+def _deduplicator(config: MixConfig) -> Any:
     from kodeio.data.dedup import Deduplicator
-    from kodeio.progress import progress_bar
 
-    counter = None
-    if config.length.tokenizer:
-        from kodeio.data.tokens import TokenCounter
-
-        counter = TokenCounter(config.length.tokenizer, config.length.message_overhead)
-    dedup = Deduplicator(
+    return Deduplicator(
         exact=config.dedup.exact,
         near=config.dedup.near,
         threshold=config.dedup.threshold,
@@ -415,18 +431,37 @@ def build_mix(config: MixConfig) -> MixResult:
         ngram=config.dedup.ngram,
         seed=config.seed + 1,
     )
+
+
+def build_mix(config: MixConfig, replay: ShardReplay | None = None) -> MixResult:
+    """Everything but writing: read, dedup, filter, split, sample, shuffle. With `replay`
+    (a merge), dedup keys, signatures and token counts come from the shards."""
+    from kodeio.progress import progress_bar
+
+    counter = _token_counter(config) if replay is None else None
+    dedup = _deduplicator(config)
     unique: dict[str, list[Sample]] = {}
     reports: list[SourceReport] = []
     with progress_bar("mixing sources", total=len(config.sources)) as bar:
-        for source in config.sources:
+        for number, source in enumerate(config.sources):
             report = SourceReport(source.name, source.kind, source.license)
             reports.append(report)
             bar.update(0, info=source.name)
             near = _near_enabled(config, source)
             kept: list[Sample] = []
-            for sample in iter_source(source, config.seed, config.think_missing):
+            # (sample, None), or in a merge (sample, (dedup key, MinHash values)) from a shard
+            rows: Iterator[tuple[Sample, tuple[bytes, Any] | None]]
+            if replay is None:
+                samples = iter_source(source, config.seed, config.think_missing)
+                rows = ((sample, None) for sample in samples)
+            else:
+                rows = replay.rows(number, source)
+            for sample, signature in rows:
                 report.read += 1
-                verdict = dedup.is_duplicate(sample.dedup_text, near=near)
+                if signature is None:
+                    verdict = dedup.is_duplicate(sample.dedup_text, near=near)
+                else:
+                    verdict = dedup.replay(*signature)
                 if verdict == "exact":
                     report.duplicates_exact += 1
                     continue
@@ -438,6 +473,7 @@ def build_mix(config: MixConfig) -> MixResult:
                 lengths = counter.count([s.messages for s in kept])
                 for s, n in zip(kept, lengths, strict=True):
                     s.num_tokens = n
+            if config.length.tokenizer:
                 low, high = config.length.min_tokens, config.length.max_tokens
                 filtered = [
                     s
@@ -488,7 +524,7 @@ def build_mix(config: MixConfig) -> MixResult:
             report.tokens[split] = token_stats(
                 [s.num_tokens for s in splits[split] if s.source == report.name]
             )
-    return MixResult(splits, reports, _stats(config, splits, reports, dedup, counter))
+    return MixResult(splits, reports, _stats(config, splits, reports, dedup))
 
 
 def content_fingerprint(splits: dict[str, list[Sample]]) -> str:
@@ -508,21 +544,18 @@ def _stats(
     splits: dict[str, list[Sample]],
     reports: list[SourceReport],
     dedup: Any,
-    counter: Any,
 ) -> dict[str, Any]:
     from kodeio.data.card import token_stats
 
     length_filter = "none"
-    if counter is not None:
+    if config.length.tokenizer:
         length_filter = f"{config.length.min_tokens} ≤ tokens" + (
             f" ≤ {config.length.max_tokens}" if config.length.max_tokens else ""
         )
     return {
         "seed": config.seed,
         "fingerprint": content_fingerprint(splits),
-        "tokenizer": Path(config.length.tokenizer).name
-        if counter is not None and config.length.tokenizer
-        else None,
+        "tokenizer": Path(config.length.tokenizer).name if config.length.tokenizer else None,
         "message_overhead": config.length.message_overhead,
         "length_filter": length_filter,
         "eval_fraction": config.split.eval_fraction,
@@ -644,11 +677,11 @@ def write_mix(result: MixResult, config: MixConfig) -> Path:
 def _config_yaml(config: MixConfig) -> str:
     import yaml
 
-    data = config.model_dump(mode="json", exclude={"output", "push_to_hub"})
+    data = config.model_dump(mode="json", exclude={"output", "push_to_hub", "shard"})
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-def run_stage(config: MixConfig) -> Path:
+def _check_hub_token(config: MixConfig) -> None:
     if config.push_to_hub:
         from huggingface_hub import get_token
 
@@ -656,8 +689,9 @@ def run_stage(config: MixConfig) -> Path:
             raise ConfigError(
                 "--push-to-hub: no Hugging Face token; set HF_TOKEN or run `hf auth login`"
             )
-    result = build_mix(config)
-    out = write_mix(result, config)
+
+
+def _publish(out: Path, config: MixConfig) -> None:
     if config.push_to_hub:
         from kodeio.data.hub import push_to_hub
 
@@ -665,4 +699,163 @@ def run_stage(config: MixConfig) -> Path:
         from kodeio.progress import console
 
         console.print(f"pushed to {url}", highlight=False)
+
+
+def run_stage(config: MixConfig) -> Path:
+    if config.shard:
+        return write_shard(config)
+    _check_hub_token(config)
+    result = build_mix(config)
+    out = write_mix(result, config)
+    _publish(out, config)
     return out
+
+
+# ---------------------------------------------------------------- shards and their merge
+
+SHARD_BATCH = 512  # rows whose tokens are counted in one call
+
+
+def write_shard(config: MixConfig) -> Path:
+    """`--shard K/N`: per row of this shard, its dedup key, MinHash values and token count."""
+    from kodeio.files import atomic_path, dumps
+    from kodeio.scale.shards import write_sidecar
+
+    if config.output.is_dir():
+        raise ConfigError(
+            f"output: {config.output} is a directory; with --shard, -o names the shard's "
+            "JSONL file (kodeio merge writes the dataset directory)"
+        )
+    k, n = config.shard_index
+    counter = _token_counter(config)
+    dedup = _deduplicator(config)
+    read: list[int] = []
+    rows = 0
+    with atomic_path(config.output) as tmp, tmp.open("w", encoding="utf-8") as fh:
+
+        def flush(batch: list[tuple[int, int, Sample, bool]]) -> None:
+            lengths = counter.count([b[2].messages for b in batch]) if counter else None
+            for j, (number, index, sample, near) in enumerate(batch):
+                key, values = dedup.signature(sample.dedup_text, near=near)
+                record = {
+                    "source": number,
+                    "index": index,
+                    "id": sample.id,
+                    "key": key.hex(),
+                    "minhash": None if values is None else _b64(values),
+                    "tokens": None if lengths is None else lengths[j],
+                }
+                fh.write(dumps(record) + "\n")
+            batch.clear()
+
+        for number, source in enumerate(config.sources):
+            near = _near_enabled(config, source)
+            batch: list[tuple[int, int, Sample, bool]] = []
+            count = 0
+            for index, sample in enumerate(iter_source(source, config.seed, config.think_missing)):
+                count += 1
+                if index % n == k:
+                    batch.append((number, index, sample, near))
+                    rows += 1
+                    if len(batch) >= SHARD_BATCH:
+                        flush(batch)
+            flush(batch)
+            read.append(count)
+        fh.flush()
+        write_sidecar(config.output, "mix", config, str(config.shard), rows, read=read,
+                      mix_config=config.model_dump(mode="json"))  # fmt: skip
+    from kodeio.progress import console
+
+    console.print(
+        f"wrote shard {config.shard}: {rows:,} of {sum(read):,} rows to {config.output}; "
+        "join the shards with kodeio merge",
+        highlight=False,
+    )
+    return config.output
+
+
+def _b64(values: Any) -> str:
+    import numpy as np
+
+    return base64.b64encode(np.asarray(values, dtype="<u8").tobytes()).decode("ascii")
+
+
+def _from_b64(text: str) -> Any:
+    import numpy as np
+
+    return np.frombuffer(base64.b64decode(text), dtype="<u8").astype(np.uint64)
+
+
+@dataclass
+class ShardReplay:
+    """The shards' rows, handed to `build_mix` source by source in row order."""
+
+    shards: list[ShardLedger]  # by K
+    readers: list[Iterator[str]]  # their rows, streamed
+    read: list[int]  # rows per source, in all shards
+    seed: int
+    think_missing: ThinkMissing
+
+    def rows(
+        self, number: int, source: Source
+    ) -> Iterator[tuple[Sample, tuple[bytes, Any] | None]]:
+        from kodeio.data.dedup import exact_key
+
+        samples = iter_source(source, self.seed, self.think_missing)
+        n = len(self.shards)
+        for index in range(self.read[number]):
+            shard = self.shards[index % n]
+            sample = next(samples, None)
+            line = next(self.readers[index % n], None)
+            record = json.loads(line) if line is not None else {}
+            if (
+                sample is None
+                or (record.get("source"), record.get("index")) != (number, index)
+                or record.get("id") != sample.id
+                or record.get("key") != exact_key(sample.dedup_text).hex()
+            ):
+                raise InputError(
+                    f"{shard.output}: row {index + 1} of source '{source.name}' is not the one "
+                    "this shard read; did the sources change since the shards ran?"
+                )
+            sample.num_tokens = record["tokens"]
+            values = None if record["minhash"] is None else _from_b64(record["minhash"])
+            yield sample, (bytes.fromhex(record["key"]), values)
+        if next(samples, None) is not None:
+            raise InputError(
+                f"source '{source.name}': more rows than the shards read "
+                f"({self.read[number]}); did the sources change since the shards ran?"
+            )
+
+
+def merge_shards(shards: Sequence[ShardLedger], output: Path) -> MergeResult:
+    """Shards of `data mix`: replay dedup with their signatures, then the global steps, into
+    the dataset directory one run writes."""
+    from kodeio.scale.merge import MergeResult
+
+    first = shards[0]
+    try:
+        read = [int(r) for r in first.meta["read"]]
+        data = {**first.meta["mix_config"], "output": str(output), "shard": None}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{first.ledger}: not a mix shard sidecar ({exc})") from None
+    for s in shards:
+        if s.meta.get("read") != read:
+            raise InputError(
+                f"{s.output}: read {s.meta.get('read')} rows per source, {first.output} "
+                f"{read}; were they run on the same sources?"
+            )
+    config = MixConfig.model_validate(data)
+    _check_hub_token(config)
+    by_index = sorted(shards, key=lambda s: s.index)
+    with ExitStack() as stack:
+        readers = [stack.enter_context(closing(s.lines())) for s in by_index]
+        replay = ShardReplay(by_index, readers, read, config.seed, config.think_missing)
+        result = build_mix(config, replay)
+        for shard, reader in zip(by_index, readers, strict=True):
+            if next(reader, None) is not None:
+                raise InputError(f"{shard.output}: more rows than its sources have")
+    out = write_mix(result, config)
+    _publish(out, config)
+    rows = sum(len(v) for v in result.splits.values())
+    return MergeResult(out, None, len(shards), sum(read), rows, 0)

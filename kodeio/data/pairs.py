@@ -11,6 +11,9 @@ Each kept row becomes `{"ko", "en", "source": "<file>:<sheet>:<row>"}` (CSV/JSON
 side empty are dropped and counted. Any bad input (missing column, unreadable or corrupt
 file, wrong sheet, mis-encoded CSV) raises InputError before the output appears: rows go
 to a temp file that is renamed over the output only when every file was read.
+
+`--shard K/N` reads every N-th file from the K-th (a workbook is read whole, so files are the
+unit); `kodeio merge` puts the files' pairs and counts back in file order.
 """
 
 from __future__ import annotations
@@ -18,17 +21,20 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
-from kodeio.config import StageConfig
 from kodeio.data.text import clean_cell, header_key
 from kodeio.data.xlsx import stream_rows
 from kodeio.errors import ConfigError, InputError
+from kodeio.scale.shards import ShardOptions
+
+if TYPE_CHECKING:
+    from kodeio.scale.merge import MergeResult, ShardLedger
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".tsv")
@@ -38,7 +44,7 @@ SUPPORTED_SUFFIXES = XLSX_SUFFIXES + CSV_SUFFIXES + JSONL_SUFFIXES
 HEADER_SEARCH_ROWS = 10
 
 
-class AihubConfig(StageConfig):
+class AihubConfig(ShardOptions):
     """`kodeio data aihub`: parallel corpus files -> pairs.jsonl."""
 
     inputs: list[Path] = Field(
@@ -67,6 +73,7 @@ class AihubConfig(StageConfig):
 @dataclass
 class FileStats:
     file: str
+    index: int = 0  # among every file discovered (what --shard counts)
     rows: int = 0
     kept: int = 0
     blank: int = 0
@@ -82,6 +89,7 @@ class FileStats:
 @dataclass
 class PairsStats:
     files: list[FileStats] = field(default_factory=list)
+    discovered: int = 0  # files found, in every shard
 
     def total(self, name: str) -> int:
         return sum(getattr(f, name) for f in self.files)
@@ -312,11 +320,14 @@ def iter_file_pairs(
 def iter_pairs(config: AihubConfig, stats: PairsStats) -> Iterator[dict[str, str]]:
     """Every kept pair of every input file, in file then row order."""
     files = discover_files(config.inputs, config.recursive)
+    stats.discovered = len(files)
+    k, n = config.shard_index
+    files = [(i, path, name) for i, (path, name) in enumerate(files) if i % n == k]
     from kodeio.progress import progress_bar
 
     with progress_bar("reading pairs", total=len(files)) as bar:
-        for path, name in files:
-            file_stats = FileStats(file=name)
+        for index, path, name in files:
+            file_stats = FileStats(file=name, index=index)
             stats.files.append(file_stats)
             bar.update(0, info=name)
             for n, pair in enumerate(iter_file_pairs(path, name, config, file_stats)):
@@ -330,13 +341,59 @@ def stats_path(output: Path) -> Path:
     return output.with_name(output.name + ".stats.json")
 
 
-def run_stage(config: AihubConfig) -> Path:
-    """Write pairs.jsonl (atomically) and `<output>.stats.json` with the per-file counts."""
-    from kodeio.files import atomic_write_text, write_jsonl
+def _write_stats(output: Path, stats: PairsStats, written: int) -> None:
+    from kodeio.files import atomic_write_text
 
-    stats = PairsStats()
-    written = write_jsonl(config.output, iter_pairs(config, stats))
     summary = stats.as_dict()
     summary["written"] = written
-    atomic_write_text(stats_path(config.output), json.dumps(summary, ensure_ascii=False, indent=2))
+    atomic_write_text(stats_path(output), json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+def run_stage(config: AihubConfig) -> Path:
+    """Write pairs.jsonl (atomically) and `<output>.stats.json` with the per-file counts."""
+    from kodeio.files import atomic_path, dumps
+
+    stats = PairsStats()
+    written = 0
+    with atomic_path(config.output) as tmp, tmp.open("w", encoding="utf-8") as fh:
+        for row in iter_pairs(config, stats):
+            fh.write(dumps(row) + "\n")
+            written += 1
+        fh.flush()
+        _write_stats(config.output, stats, written)
+        if config.shard:
+            from kodeio.scale.shards import write_sidecar
+
+            write_sidecar(config.output, "aihub", config, config.shard, written,
+                          units=len(stats.files), files=stats.discovered,
+                          stats=[asdict(f) for f in stats.files])  # fmt: skip
     return config.output
+
+
+def merge_shards(shards: Sequence[ShardLedger], output: Path) -> MergeResult:
+    """Shards of `data aihub`: each file's pairs from the shard that read it, in file order,
+    and the stats file the single run writes."""
+    from kodeio.scale.merge import MergeResult, check_units, interleave
+
+    files: dict[int, FileStats] = {}
+    for s in shards:
+        try:
+            if s.meta["files"] != shards[0].meta["files"]:
+                raise InputError(
+                    f"{s.output}: {s.meta['files']} input files, {shards[0].output} "
+                    f"{shards[0].meta['files']}; were they run on the same inputs?"
+                )
+            mine = [FileStats(**f) for f in s.meta["stats"]]
+        except (KeyError, TypeError) as exc:
+            raise InputError(f"{s.ledger}: not an aihub shard sidecar ({exc})") from None
+        if sum(f.kept for f in mine) != s.seeds:
+            raise InputError(f"{s.output}: {s.seeds} rows, its files' counts say otherwise")
+        files.update((f.index, f) for f in mine)
+    total = int(shards[0].meta["files"])
+    check_units(shards, total)
+    if sorted(files) != list(range(total)):
+        raise InputError(f"the shards' files are not files 1..{total} once each")
+    ordered = [files[i] for i in range(total)]
+    written = interleave(shards, output, [f.kept for f in ordered])
+    _write_stats(output, PairsStats(ordered, total), written)
+    return MergeResult(output, None, len(shards), total, written, 0)
