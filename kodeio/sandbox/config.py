@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from kodeio.config import StageConfig
 
@@ -36,3 +36,14 @@ class SandboxConfig(StageConfig):
     preload_numpy: bool = True
     jobs_per_worker: int = Field(2000, ge=1, description="restart a worker after this many jobs")
     window: int = Field(0, ge=0, description="jobs in flight; 0 = 4 x workers")
+
+    @model_validator(mode="after")
+    def _result_fits_in_a_file(self) -> SandboxConfig:
+        # A child hands its result over through a file, so RLIMIT_FSIZE must let a result
+        # one byte over the cap through for it to be reported as output_too_large.
+        if self.max_file_bytes <= self.max_output_bytes:
+            raise ValueError(
+                f"max_file_bytes ({self.max_file_bytes}) must be larger than max_output_bytes "
+                f"({self.max_output_bytes}): results travel through a file"
+            )
+        return self

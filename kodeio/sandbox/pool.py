@@ -23,7 +23,7 @@ from typing import Any
 
 from kodeio.errors import KodeioError
 from kodeio.sandbox.config import SandboxConfig
-from kodeio.sandbox.seccomp_policy import compiled_bpf
+from kodeio.sandbox.seccomp_policy import child_bpf, worker_bpf
 from kodeio.sandbox.types import Job, Result
 
 SANDBOX_DIR = Path(__file__).resolve().parent
@@ -107,7 +107,8 @@ def worker_command(config: SandboxConfig) -> tuple[list[str], dict[str, str]]:
         "max_open_files": config.max_open_files,
         "recursion_limit": config.recursion_limit,
         "preload_numpy": config.preload_numpy,
-        "seccomp_bpf": compiled_bpf().hex(),
+        "seccomp_worker_bpf": worker_bpf().hex(),
+        "seccomp_child_bpf": child_bpf().hex(),
         "private_tmp": config.isolation == "bwrap",
         "tmp_keep": sorted(_tmp_mounts()),
     }

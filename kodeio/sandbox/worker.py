@@ -28,6 +28,7 @@ import gc
 import heapq  # noqa: F401
 import itertools  # noqa: F401
 import json
+import marshal
 import math  # noqa: F401
 import operator  # noqa: F401
 import os
@@ -40,10 +41,12 @@ import shutil
 import signal
 import statistics  # noqa: F401
 import string  # noqa: F401
+import struct
 import sys
 import tempfile
 import time
 import traceback
+import types
 import typing  # noqa: F401
 
 from values import format_call_args, literal_repr, parse_call_args, to_json_lossless
@@ -60,8 +63,8 @@ def _log(msg: str) -> None:
 
 
 class CompiledFilter:
-    """The seccomp BPF program the host compiled (`kodeio.sandbox.seccomp_policy`); loading
-    it in a child is one prctl call (~20 us) instead of libseccomp generating it per job.
+    """A seccomp BPF program the host compiled (`kodeio.sandbox.seccomp_policy`); loading
+    it in a child is one prctl call instead of libseccomp generating it per job.
     The worker never imports pyseccomp: it pulls in `threading`, whose at-fork handler
     alone adds ~100 copy-on-write page faults to every child."""
 
@@ -88,6 +91,82 @@ class CompiledFilter:
             raise OSError("prctl(PR_SET_SECCOMP) failed")
 
 
+class CodeCache:
+    """Seeds compiled by one child, kept as marshal bytes for the next child running them.
+
+    A seed usually runs many times (each generated input, twice for determinism), and the
+    compiler is one of the dearest things a child does: loading the marshalled code instead
+    spares it ~60 copy-on-write faults (`bench/fork_floor.py`). The child compiles (never
+    this process: compiling untrusted source can take unbounded time and memory), writes
+    the bytes to `fd` before any of the seed's code runs, and closes it. This process only
+    stores bytes, and only children load them.
+    """
+
+    CHILD_FD = 4
+    MAX_BLOB = 256 * 1024
+    MAX_TOTAL = 4 * 1024 * 1024  # every fork copies this process's page tables: stay small
+    MAX_ENTRIES = 256
+    HEADER = struct.Struct("<Q")  # the blob's length: a torn write is never taken
+
+    def __init__(self) -> None:
+        self.fd = os.memfd_create("kodeio-code", 0)
+        self.blobs: dict[str, bytes] = {}
+        self.total = 0
+
+    def before_fork(self, source: str) -> None:
+        os.ftruncate(self.fd, 0)
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        blob = self.blobs.pop(source, None)
+        if blob is not None:
+            self.blobs[source] = blob  # most recently used last
+
+    def after_exit(self, source: str) -> None:
+        if source in self.blobs:
+            return
+        size = os.fstat(self.fd).st_size
+        if not self.HEADER.size < size <= self.HEADER.size + self.MAX_BLOB:
+            return
+        data = os.pread(self.fd, size, 0)
+        if self.HEADER.unpack_from(data)[0] != size - self.HEADER.size:
+            return
+        blob = data[self.HEADER.size :]
+        while self.blobs and (
+            len(self.blobs) >= self.MAX_ENTRIES or self.total + len(blob) > self.MAX_TOTAL
+        ):
+            self.total -= len(self.blobs.pop(next(iter(self.blobs))))
+        self.blobs[source] = blob
+        self.total += len(blob)
+
+    def compile_in_child(self, source: str) -> types.CodeType:
+        """In the child, before any seed code runs; closes CHILD_FD whatever happens."""
+        try:
+            blob = self.blobs.get(source)
+            if blob is not None:
+                return marshal.loads(blob)
+            code = compile(source, "<seed>", "exec")
+            blob = marshal.dumps(code)
+            if len(blob) <= self.MAX_BLOB:
+                try:
+                    os.write(self.CHILD_FD, self.HEADER.pack(len(blob)) + blob)
+                except OSError:
+                    pass  # e.g. over RLIMIT_FSIZE: then the next child compiles again
+            return code
+        finally:
+            os.close(self.CHILD_FD)
+
+
+_worker_confined = False
+
+
+def confine_worker(bpf_hex: str | None) -> None:
+    """Load the worker's half of the seccomp policy, once per process tree: the numpy server,
+    forked from a confined worker, inherits it. See `kodeio.sandbox.seccomp_policy`."""
+    global _worker_confined
+    if bpf_hex and not _worker_confined:
+        CompiledFilter(bytes.fromhex(bpf_hex)).load()
+        _worker_confined = True
+
+
 def worker_vm_bytes() -> int:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -99,7 +178,7 @@ def worker_vm_bytes() -> int:
 class Worker:
     def __init__(self, cfg: dict) -> None:
         self.cfg = cfg
-        bpf = cfg.get("seccomp_bpf")
+        bpf = cfg.get("seccomp_child_bpf")
         self.filter = CompiledFilter(bytes.fromhex(bpf)) if bpf else None
         self.numpy = None
         if cfg.get("preload_numpy", True):
@@ -117,6 +196,7 @@ class Worker:
         # until it exits (see run_job); RLIMIT_FSIZE bounds both.
         self.stdout_fd = os.memfd_create("kodeio-stdout", 0)
         self.result_fd = os.memfd_create("kodeio-result", 0)
+        self.codes = CodeCache()
         # Everything a child needs is built here, once: every page a child writes is a
         # copy-on-write fault (2-3 us on a VM), and Python-level work writes many.
         self.encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
@@ -132,6 +212,7 @@ class Worker:
             self.limits.append((resource.RLIMIT_AS, (limit, limit)))
         # Inherited by every child: an oversize write raises EFBIG instead of killing it.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        confine_worker(cfg.get("seccomp_worker_bpf"))
         # Children would otherwise copy-on-write every page the collector touches.
         gc.collect()
         gc.freeze()
@@ -151,6 +232,7 @@ class Worker:
         for fd in (self.stdout_fd, self.result_fd):
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
+        self.codes.before_fork(job["code"])
         start = time.monotonic()
         pid = os.fork()
         if pid == 0:  # child: never returns
@@ -171,6 +253,7 @@ class Worker:
         # written while the child lives is copied (~2.8 us here), afterwards it is not (~1 us).
         data, too_big = self._read_result()
         stdout, stdout_truncated = self._read_stdout(self.stdout_fd)
+        self.codes.after_exit(job["code"])
         if private_tmp:
             scrub_tmp(keep=set(self.cfg.get("tmp_keep") or ()))
         else:
@@ -260,7 +343,8 @@ class Worker:
         os.dup2(self.stdout_fd, 1)
         os.dup2(self.stdout_fd, 2)
         w = os.dup2(self.result_fd, 3)
-        os.closerange(4, 65536)
+        os.dup2(self.codes.fd, CodeCache.CHILD_FD)
+        os.closerange(CodeCache.CHILD_FD + 1, 65536)
         if jobdir != self.home:
             os.chdir(jobdir)
         cpu = max(1, int(timeout + 0.999))
@@ -296,7 +380,7 @@ class Worker:
         input_repr = None
         try:
             namespace: dict = {"__name__": "__kodeio_seed__"}
-            exec(compile(job["code"], "<seed>", "exec"), namespace)
+            exec(self.codes.compile_in_child(job["code"]), namespace)
             if job.get("expr"):
                 value = eval(compile(job["expr"], "<expr>", "eval"), namespace)
             else:

@@ -240,12 +240,12 @@ def test_network_namespace_has_no_peers(sandbox):
     assert lines == [], "the sandbox has a network route"
 
 
-def test_no_process_left_behind():
+def test_no_process_left_behind(process_tree):
     with Sandbox(SandboxConfig(workers=2, timeout=1.0)) as sb:
         list(sb.run([Job(id="t", code="def f():\n    while True: pass", entry="f"), NORMAL]))
         tree = set()
         for worker in sb._workers:
-            tree |= _descendants(worker.proc.pid)
+            tree |= process_tree(worker.proc.pid)
         assert len(tree) >= 4  # bwrap, its init and the fork server, per worker
     deadline = time.monotonic() + 5  # SIGKILL delivery and reaping are asynchronous
     while time.monotonic() < deadline and _alive(tree):
@@ -263,23 +263,3 @@ def _alive(pids: set[int]) -> set[int]:
         if state != "Z":
             alive.add(pid)
     return alive
-
-
-def _descendants(root: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found = {root}
-    changed = True
-    while changed:
-        changed = False
-        for pid, ppid in parents.items():
-            if ppid in found and pid not in found:
-                found.add(pid)
-                changed = True
-    return found
