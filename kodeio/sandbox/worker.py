@@ -197,6 +197,7 @@ class Worker:
         self.stdout_fd = os.memfd_create("kodeio-stdout", 0)
         self.result_fd = os.memfd_create("kodeio-result", 0)
         self.codes = CodeCache()
+        self.tmp_keep = frozenset(cfg.get("tmp_keep") or ())
         # Everything a child needs is built here, once: every page a child writes is a
         # copy-on-write fault (2-3 us on a VM), and Python-level work writes many.
         self.encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
@@ -255,7 +256,7 @@ class Worker:
         stdout, stdout_truncated = self._read_stdout(self.stdout_fd)
         self.codes.after_exit(job["code"])
         if private_tmp:
-            scrub_tmp(keep=set(self.cfg.get("tmp_keep") or ()))
+            scrub_tmp(keep=self.tmp_keep)
         else:
             shutil.rmtree(jobdir, ignore_errors=True)
         result = self.classify(job, data, too_big, timed_out, wstatus, elapsed, timeout)
@@ -284,6 +285,8 @@ class Worker:
     def _read_stdout(self, fd: int) -> tuple[str, bool]:
         cap = self.cfg["max_stdout_bytes"]
         size = os.fstat(fd).st_size
+        if not size:
+            return "", False
         raw = os.pread(fd, min(cap, size), 0) if cap else b""
         return raw.decode("utf-8", errors="replace"), size > cap
 
@@ -520,7 +523,7 @@ def make_undumpable() -> None:
         _log(f"could not clear the dumpable flag: {exc}")
 
 
-def scrub_tmp(keep: set[str]) -> None:
+def scrub_tmp(keep: frozenset[str]) -> None:
     """Inside bubblewrap /tmp is private to this worker: leave nothing for the next job."""
     for name in os.listdir("/tmp"):
         path = os.path.join("/tmp", name)
@@ -536,6 +539,7 @@ def scrub_tmp(keep: set[str]) -> None:
 
 def serve(run_job, proto_in, proto_out: int) -> None:
     """Answer one JSON result line per JSON job line until the input closes."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False)
     for line in proto_in:
         if not line.strip():
             continue
@@ -545,9 +549,7 @@ def serve(run_job, proto_in, proto_out: int) -> None:
         except Exception as exc:  # a worker bug: report it against this job, keep serving
             _log(traceback.format_exc())
             result = {"id": job.get("id"), "status": "crashed", "error": f"sandbox worker: {exc}"}
-        os.write(
-            proto_out, (json.dumps(result, ensure_ascii=False) + "\n").encode("utf-8", "replace")
-        )
+        os.write(proto_out, (encode(result) + "\n").encode("utf-8", "replace"))
 
 
 def uses_numpy(job: dict) -> bool:
