@@ -1,6 +1,6 @@
 """Sandbox throughput against the two common baselines, side by side in one run.
 
-    .venv/bin/python bench/sandbox.py [--n 600] [--workers 2]
+    .venv/bin/python bench/sandbox.py [--n 1200] [--rounds 5] [--workers 2]
 
 - kodeio: fork server inside bubblewrap, seccomp, rlimits, dropped uid (full isolation).
 - spawn: a fresh `python3 -c` per execution (the CodeI/O reference pattern), no isolation.
@@ -37,19 +37,21 @@ def jobs(n: int, workload=WORKLOAD) -> list[Job]:
     ]
 
 
-def bench_kodeio(n: int, workers: int, workload=WORKLOAD) -> tuple[float, list[float]]:
-    with Sandbox(SandboxConfig(workers=workers, timeout=5)) as sb:
-        list(sb.run(jobs(4 * workers, workload)))  # warm
+def rate_kodeio(sb: Sandbox, n: int, workload=WORKLOAD) -> float:
+    t = time.perf_counter()
+    results = list(sb.run(jobs(n, workload)))
+    dt = time.perf_counter() - t
+    assert all(r.status == "ok" for r in results), {r.status for r in results}
+    return n / dt
+
+
+def latencies(sb: Sandbox, workload=WORKLOAD) -> list[float]:
+    lat = []
+    for job in jobs(30, workload):
         t = time.perf_counter()
-        results = list(sb.run(jobs(n, workload)))
-        dt = time.perf_counter() - t
-        assert all(r.status == "ok" for r in results), {r.status for r in results}
-        lat = []
-        for job in jobs(30, workload):
-            t1 = time.perf_counter()
-            sb.run_one(job)
-            lat.append(time.perf_counter() - t1)
-    return n / dt, lat
+        sb.run_one(job)
+        lat.append(time.perf_counter() - t)
+    return lat
 
 
 def _spawn_one(job: Job) -> str:
@@ -85,34 +87,50 @@ def bench_manager(n: int, workers: int, workload=WORKLOAD) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=600, help="executions for kodeio")
-    ap.add_argument("--n-baseline", type=int, default=120, help="executions per baseline")
+    ap.add_argument("--n", type=int, default=1200, help="executions for kodeio, all rounds")
+    ap.add_argument("--n-baseline", type=int, default=150, help="executions per baseline")
+    ap.add_argument("--rounds", type=int, default=5, help="alternations of kodeio and baselines")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     print(
         f"# sandbox benchmark: {platform.node()} {os.cpu_count()} cores, python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
     )
-    ours, lat = bench_kodeio(args.n, args.workers)
-    spawn = bench_spawn(args.n_baseline, args.workers)
-    manager = bench_manager(args.n_baseline, args.workers)
-    np_ours, np_lat = bench_kodeio(args.n // 2, args.workers, [NUMPY_SEED])
+    # Rounds alternate kodeio and the baselines, so that a VM whose speed drifts over the
+    # run (this one's does, by tens of percent) moves both sides of each ratio alike.
+    rounds: list[tuple[float, float, float]] = []
+    with Sandbox(SandboxConfig(workers=args.workers, timeout=5)) as sb:
+        list(sb.run(jobs(4 * args.workers)))  # warm
+        for _ in range(args.rounds):
+            ours = rate_kodeio(sb, args.n // args.rounds)
+            spawn = bench_spawn(args.n_baseline // args.rounds, args.workers)
+            manager = bench_manager(args.n_baseline // args.rounds, args.workers)
+            rounds.append((ours, spawn, manager))
+        lat = latencies(sb)
+        np_ours = rate_kodeio(sb, args.n // 2, [NUMPY_SEED])
+        np_lat = latencies(sb, [NUMPY_SEED])
     np_spawn = bench_spawn(max(20, args.n_baseline // 3), args.workers, [NUMPY_SEED])
-    print("| approach | executions/s | vs kodeio |")
+    med = statistics.median
+    ours, spawn, manager = (med(r[k] for r in rounds) for k in range(3))
+    vs_manager = med(r[0] / r[2] for r in rounds)
+    vs_spawn = med(r[0] / r[1] for r in rounds)
+    print(f"{args.rounds} rounds; kodeio/manager per round: "
+          + ", ".join(f"{r[0] / r[2]:.1f}x" for r in rounds))  # fmt: skip
+    print("| approach | executions/s (median of rounds) | vs kodeio (median of per-round ratios) |")
     print("|---|---|---|")
     print(f"| kodeio sandbox (bwrap + seccomp + rlimits + uid drop) | {ours:.0f} | 1.0x |")
     print(
-        f"| spawn `python3 -c` per execution (no isolation) | {spawn:.0f} | kodeio is {ours / spawn:.1f}x faster |"
+        f"| spawn `python3 -c` per execution (no isolation) | {spawn:.0f} | kodeio is {vs_spawn:.1f}x faster |"
     )
     print(
-        f"| Manager + Process per check (no isolation) | {manager:.0f} | kodeio is {ours / manager:.1f}x faster |"
+        f"| Manager + Process per check (no isolation) | {manager:.0f} | kodeio is {vs_manager:.1f}x faster |"
     )
     print(
         f"| kodeio, numpy seed | {np_ours:.0f} | spawn with numpy: {np_spawn:.0f}/s, kodeio {np_ours / np_spawn:.1f}x faster |"
     )
     print(
-        f"median latency per execution (one at a time): {statistics.median(lat) * 1000:.1f} ms; numpy seed {statistics.median(np_lat) * 1000:.1f} ms"
+        f"median latency per execution (one at a time): {med(lat) * 1000:.1f} ms; numpy seed {med(np_lat) * 1000:.1f} ms"
     )
-    print(f"RATIO kodeio/manager = {ours / manager:.1f}")
+    print(f"RATIO kodeio/manager = {vs_manager:.1f}")
 
 
 if __name__ == "__main__":

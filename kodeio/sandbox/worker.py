@@ -14,7 +14,11 @@ The child never writes to the protocol pipe; a denied system call kills it with 
 
 from __future__ import annotations
 
-# Pre-imported so that forked children start warm (CodeI/O seeds use these most).
+# Pre-imported so that forked children start warm (CodeI/O seeds use these most). Every
+# module here makes each fork dearer (more memory to map, copy and tear down; see
+# bench/fork_floor.py), so nothing seeds rarely need: not shutil or tempfile (the worker
+# imports them when it needs them), nor the compression libraries they pull in, nor
+# secrets with OpenSSL.
 import bisect  # noqa: F401
 import builtins
 import collections  # noqa: F401
@@ -35,15 +39,12 @@ import os
 import random
 import re  # noqa: F401
 import resource
-import secrets  # noqa: F401
 import select
-import shutil
 import signal
 import statistics  # noqa: F401
 import string  # noqa: F401
 import struct
 import sys
-import tempfile
 import time
 import traceback
 import types
@@ -227,6 +228,8 @@ class Worker:
         if private_tmp:
             jobdir = "/tmp"  # this worker's own tmpfs, wiped after every job anyway
         else:
+            import tempfile
+
             jobdir = tempfile.mkdtemp(prefix="job-", dir="/tmp" if os.path.isdir("/tmp") else None)
             if self.is_root:
                 os.chown(jobdir, NOBODY, NOBODY)
@@ -258,6 +261,8 @@ class Worker:
         if private_tmp:
             scrub_tmp(keep=self.tmp_keep)
         else:
+            import shutil
+
             shutil.rmtree(jobdir, ignore_errors=True)
         result = self.classify(job, data, too_big, timed_out, wstatus, elapsed, timeout)
         result["stdout"] = stdout
@@ -530,6 +535,8 @@ def scrub_tmp(keep: frozenset[str]) -> None:
         if name not in keep:
             try:
                 if os.path.isdir(path) and not os.path.islink(path):
+                    import shutil
+
                     shutil.rmtree(path, ignore_errors=True)
                 else:
                     os.unlink(path)
