@@ -131,12 +131,16 @@ class CodeCache:
         if self.HEADER.unpack_from(data)[0] != size - self.HEADER.size:
             return
         blob = data[self.HEADER.size :]
+        size = len(source) + len(blob)  # the source is kept too, as the key
+        if size > self.MAX_TOTAL // 4:
+            return
         while self.blobs and (
-            len(self.blobs) >= self.MAX_ENTRIES or self.total + len(blob) > self.MAX_TOTAL
+            len(self.blobs) >= self.MAX_ENTRIES or self.total + size > self.MAX_TOTAL
         ):
-            self.total -= len(self.blobs.pop(next(iter(self.blobs))))
+            oldest = next(iter(self.blobs))
+            self.total -= len(oldest) + len(self.blobs.pop(oldest))
         self.blobs[source] = blob
-        self.total += len(blob)
+        self.total += size
 
     def compile_in_child(self, source: str) -> types.CodeType:
         """In the child, before any seed code runs; closes CHILD_FD whatever happens."""
