@@ -1,15 +1,19 @@
 """The fork server that runs inside the sandbox. Stdlib only (plus numpy if present).
 
 Started by `kodeio.sandbox.pool` (inside bubblewrap, or as a plain process with
-`isolation=process`). It pre-imports what seeds commonly use, then reads one JSON job per
-line on stdin and answers one JSON result per line on stdout. Jobs that mention numpy go
-to a second fork server, forked from this one on first need, that preloads numpy too.
-Each job runs in a forked child that confines itself before touching the untrusted code:
+`isolation=process`). It pre-imports what seeds commonly use, confines itself with the
+worker half of the seccomp policy, then reads one JSON job per line on stdin and answers
+one JSON result per line on stdout. Jobs that mention numpy go to a second fork server,
+forked from this one on first need, that preloads numpy too. Each job runs in a forked
+child that confines itself further before touching the untrusted code:
 
     setsid -> stdout/stderr to a capped memfd -> rlimits -> drop uid (if root)
-    -> seccomp filter -> seed RNGs -> exec the code -> call -> JSON result over a pipe
+    -> the child half of the seccomp policy -> seed RNGs -> the seed's code, compiled
+    (or loaded, if an earlier child compiled it) -> call -> JSON result into a memfd
 
 The child never writes to the protocol pipe; a denied system call kills it with SIGSYS.
+While it runs, this process sleeps on a pidfd and touches none of its own memory: after a
+fork every page either process writes is a copy-on-write fault, the main cost here.
 """
 
 from __future__ import annotations
