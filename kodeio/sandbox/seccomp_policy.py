@@ -20,80 +20,25 @@ import errno
 import functools
 import os
 
-# Process creation, exec, signals to others, sockets, namespaces, ptrace, bpf, keys.
-DENIED = (
-    "fork",
-    "vfork",
-    "execve",
-    "execveat",
-    "kill",
-    "tkill",
-    "tgkill",
-    "rt_sigqueueinfo",
-    "rt_tgsigqueueinfo",
-    "pidfd_send_signal",
-    "pidfd_open",
-    "pidfd_getfd",
-    "ptrace",
-    "process_vm_readv",
-    "process_vm_writev",
-    "socket",
-    "socketpair",
-    "connect",
-    "bind",
-    "listen",
-    "accept",
-    "accept4",
-    "mount",
-    "umount2",
-    "pivot_root",
-    "chroot",
-    "unshare",
-    "setns",
-    "bpf",
-    "keyctl",
-    "add_key",
-    "request_key",
-    "perf_event_open",
-    "userfaultfd",
-    "io_uring_setup",
-    "kexec_load",
-    "init_module",
-    "finit_module",
-    "reboot",
-    "swapon",
-    "setuid",
-    "setgid",
-    "setreuid",
-    "setregid",
-    "setresuid",
-    "setresgid",
-    "setgroups",
-    "personality",
-    "open_by_handle_at",
+# What neither the fork server nor a child ever does: process creation other than the
+# server's forks, exec, sockets, namespaces, ptrace, bpf, keys, kernel modules.
+WORKER_DENIED = (
+    "fork", "vfork", "execve", "execveat", "pidfd_getfd", "ptrace", "process_vm_readv",
+    "process_vm_writev", "socket", "socketpair", "connect", "bind", "listen", "accept",
+    "accept4", "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "bpf", "keyctl",
+    "add_key", "request_key", "perf_event_open", "userfaultfd", "io_uring_setup", "kexec_load",
+    "init_module", "finit_module", "reboot", "swapon", "personality", "open_by_handle_at",
     "name_to_handle_at",
-)
-CLONE_THREAD = 0x00010000
-
-# What the worker itself does: fork children, kill the ones past their wall time, wait on
-# them through pidfds, and (when started as root) let them drop to nobody.
+)  # fmt: skip
+# What the fork server does and a child must not: kill children past their wall time,
+# wait on them through pidfds, and (when started as root) let them drop to nobody.
 CHILD_DENIED = (
-    "kill",
-    "tkill",
-    "tgkill",
-    "rt_sigqueueinfo",
-    "rt_tgsigqueueinfo",
-    "pidfd_send_signal",
-    "pidfd_open",
-    "setuid",
-    "setgid",
-    "setreuid",
-    "setregid",
-    "setresuid",
-    "setresgid",
+    "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal",
+    "pidfd_open", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
     "setgroups",
-)
-WORKER_DENIED = tuple(name for name in DENIED if name not in CHILD_DENIED)
+)  # fmt: skip
+DENIED = WORKER_DENIED + CHILD_DENIED
+CLONE_THREAD = 0x00010000
 
 
 def _export(build) -> bytes:
