@@ -187,14 +187,15 @@ class _Worker:
         )
 
     def send(self, seq: int, job: Job) -> None:
+        """Queued only once written: a job whose write fails stays with the caller."""
         assert self.proc.stdin is not None
-        self.queue.append((seq, job))
-        if len(self.queue) == 1:
-            self._start_clock()
         self.proc.stdin.write(
             (json.dumps(job.to_wire(), ensure_ascii=False) + "\n").encode("utf-8", "replace")
         )
         self.proc.stdin.flush()
+        self.queue.append((seq, job))
+        if len(self.queue) == 1:
+            self._start_clock()
 
     def finish(self) -> tuple[int, Job]:
         """The oldest job has been answered; the next one starts now."""

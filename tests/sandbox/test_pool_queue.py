@@ -50,3 +50,20 @@ def test_retiring_workers_take_no_job_past_their_limit():
     assert [r.output for r in results] == [2 * i for i in range(11)]
     assert all(r.status == "ok" for r in results)
     assert restarts >= 3  # 11 jobs at 3 per worker life
+
+
+def test_a_job_whose_send_fails_runs_once_on_the_replacement():
+    with Sandbox(SandboxConfig(workers=1)) as sb:
+        dead = sb._workers[0]
+        os.killpg(dead.proc.pid, signal.SIGKILL)
+        # The fork server inside dies with bwrap, a moment later: once its end of the result
+        # pipe is closed, its end of the job pipe is too, and the next send hits a dead pipe.
+        # The host has not noticed.
+        while os.read(dead.fd, 1 << 16):
+            pass
+        results = list(sb.run([_double(21)]))
+        restarts = sb.restarts
+        left_queued = sum(len(w.queue) for w in sb._workers)
+    assert [(r.status, r.output) for r in results] == [("ok", 42)]
+    # A second copy of the job would still sit queued and cost a second replacement.
+    assert (restarts, left_queued) == (1, 0)
