@@ -27,3 +27,10 @@ ShardOption = Annotated[
         help="K/N: this machine's share of the inputs; join the shards with kodeio merge."
     ),
 ]
+RayOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        help="ADDRESS|auto: run batches as Ray tasks on a cluster (auto: attach or start local).",
+    ),
+]

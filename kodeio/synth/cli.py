@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, SetOption, ShardOption
+from kodeio.cli_options import ConfigOption, RayOption, SetOption, ShardOption
 
 synth_app = typer.Typer(
     help="Reasoning traces from a model, checked by execution, revised CodeI/O++ style.",
@@ -52,13 +52,7 @@ def run(
     n_samples: Annotated[int | None, typer.Option(help="Samples per prompt.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Completion budget per turn.")] = None,
     shard: ShardOption = None,
-    ray: Annotated[
-        str | None,
-        typer.Option(
-            "--ray",
-            help="ADDRESS|auto: chunks of pairs as Ray tasks against the openai replicas.",
-        ),
-    ] = None,
+    ray: RayOption = None,
     config: ConfigOption = None,
     set_: SetOption = None,
 ) -> None:

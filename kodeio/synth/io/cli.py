@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, SetOption
+from kodeio.cli_options import ConfigOption, RayOption, SetOption, ShardOption
 
 io_app = typer.Typer(
     help="Seeds (CodeI/O, CRUXEval, kodeio JSONL, .py code, HF datasets) to verified I/O pairs.",
@@ -49,16 +49,8 @@ def run(
         str | None,
         typer.Option("--code-field", help="Dataset field with Python source (default code)."),
     ] = None,
-    shard: Annotated[
-        str | None,
-        typer.Option(help="K/N: only every N-th seed, from the K-th; join with kodeio merge."),
-    ] = None,
-    ray: Annotated[
-        str | None,
-        typer.Option(
-            "--ray", help="ADDRESS|auto: run chunks as Ray tasks (auto: attach or start local)."
-        ),
-    ] = None,
+    shard: ShardOption = None,
+    ray: RayOption = None,
     config: ConfigOption = None,
     set_: SetOption = None,
 ) -> None:

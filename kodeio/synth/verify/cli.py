@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, SetOption
+from kodeio.cli_options import ConfigOption, RayOption, SetOption, ShardOption
 
 
 def verify_command(
@@ -41,15 +41,8 @@ def verify_command(
     timeout: Annotated[
         float | None, typer.Option(help="CPU seconds per execution (default 5).")
     ] = None,
-    shard: Annotated[
-        str | None, typer.Option(help="K/N: only every N-th row, from the K-th; kodeio merge.")
-    ] = None,
-    ray: Annotated[
-        str | None,
-        typer.Option(
-            "--ray", help="ADDRESS|auto: judge batches as Ray tasks (auto: attach or start local)."
-        ),
-    ] = None,
+    shard: ShardOption = None,
+    ray: RayOption = None,
     config: ConfigOption = None,
     set_: SetOption = None,
 ) -> None:
