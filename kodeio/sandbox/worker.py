@@ -83,7 +83,8 @@ class CompiledFilter:
         self._prog = SockFprog(len(program) // 8, ctypes.cast(self._buf, ctypes.c_void_p))
         self._address = ctypes.addressof(self._prog)
         # Resolved, typed and called once here so that the child's call touches as few
-        # fresh pages as possible: every page it writes is a copy-on-write fault (2-4 us on this VM).
+        # fresh pages as possible: every page it writes is a copy-on-write fault (2-4 us
+        # on this VM).
         self._prctl = ctypes.CDLL(None, use_errno=True).prctl
         self._prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
         self._prctl.restype = ctypes.c_int
@@ -208,7 +209,8 @@ class Worker:
         self.codes = CodeCache()
         self.tmp_keep = frozenset(cfg.get("tmp_keep") or ())
         # Everything a child needs is built here, once: every page a child writes is a
-        # copy-on-write fault (2-4 us on this VM, bench/fork_floor.py), and Python-level work writes many.
+        # copy-on-write fault (2-4 us on this VM, bench/fork_floor.py), and Python-level
+        # work writes many.
         self.encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
         self.null_fd = os.open(os.devnull, os.O_RDONLY)
         self.home = os.getcwd()
