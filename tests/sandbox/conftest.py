@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+from kodeio.sandbox.pool import SANDBOX_DIR
 
 
 def descendants(root: int) -> set[int]:
@@ -32,3 +37,17 @@ def descendants(root: int) -> set[int]:
 @pytest.fixture
 def process_tree() -> Callable[[int], set[int]]:
     return descendants
+
+
+@pytest.fixture(scope="module")
+def worker_module() -> ModuleType:
+    """The fork server's module, loaded in this process (it imports `values` bare)."""
+    sys.path.insert(0, str(SANDBOX_DIR))
+    try:
+        spec = importlib.util.spec_from_file_location("kodeio_worker", SANDBOX_DIR / "worker.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(SANDBOX_DIR))

@@ -6,12 +6,9 @@ compiled code travels through.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 
 from kodeio.sandbox import Job, Sandbox, SandboxConfig
-from kodeio.sandbox.pool import SANDBOX_DIR
 
 SEEDS = {
     "sum": ("def f(xs):\n    return sum(xs)", {"args": [[1, 2, 3]]}),
@@ -52,20 +49,8 @@ def test_seed_code_cannot_reach_the_compiled_code_channel():
     assert [r.output for r in results] == ["Bad file descriptor"] * 3
 
 
-def _worker_module():
-    sys.path.insert(0, str(SANDBOX_DIR))  # the worker imports its `values` module bare
-    try:
-        spec = importlib.util.spec_from_file_location("kodeio_worker", SANDBOX_DIR / "worker.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(SANDBOX_DIR))
-
-
-def test_only_whole_blobs_are_kept_and_the_oldest_go_first():
-    worker = _worker_module()
-    cache = worker.CodeCache()
+def test_only_whole_blobs_are_kept_and_the_oldest_go_first(worker_module):
+    cache = worker_module.CodeCache()
     header = cache.HEADER
 
     def child_wrote(data: bytes) -> None:
