@@ -29,6 +29,16 @@ class SandboxConfig(StageConfig):
         16 * 1024 * 1024, ge=0, description="RLIMIT_FSIZE: biggest file or stdout flood"
     )
     tmp_mb: int = Field(256, ge=1, description="size of the private /tmp (bwrap isolation)")
+    shm_mb: int = Field(64, ge=1, description="size of the private /dev/shm (bwrap isolation)")
+    host_uid: int = Field(
+        2_000_000_000,
+        ge=1000,
+        le=2**31 - 258,
+        description=(
+            "started as root: fork servers run as this host uid (and gid), the jobs of worker i"
+            " as host_uid + 1 + i; pick ids no account or file on the host uses"
+        ),
+    )
     max_open_files: int = Field(64, ge=16)
     recursion_limit: int = Field(3000, ge=100)
     isolation: Literal["bwrap", "process"] = "bwrap"

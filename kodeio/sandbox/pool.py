@@ -24,7 +24,7 @@ from typing import Any
 from kodeio.errors import KodeioError
 from kodeio.sandbox.config import SandboxConfig
 from kodeio.sandbox.seccomp_policy import child_bpf, worker_bpf
-from kodeio.sandbox.types import Job, Result
+from kodeio.sandbox.types import STATUSES, Job, Result
 
 SANDBOX_DIR = Path(__file__).resolve().parent
 INSIDE_DIR = "/opt/kodeio-sandbox"
@@ -80,6 +80,14 @@ def _ro_binds() -> list[str]:
         if not p.startswith("/usr"):
             paths.add(p)
     args: list[str] = []
+    made: set[str] = {"/", "/tmp"}
+    for p in sorted(paths | {str(SANDBOX_DIR)}):
+        # bwrap makes missing parents 0700, which the unprivileged worker uid cannot cross.
+        for parent in reversed(Path(p).parents):
+            if str(parent) not in made:
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+    args += ["--perms", "0755", "--dir", str(Path(INSIDE_DIR).parent)]
     for p in sorted(paths):
         args += ["--ro-bind", p, p]
     for name in ("lib", "lib64", "bin", "sbin"):
@@ -95,8 +103,19 @@ def _ro_binds() -> list[str]:
     return args
 
 
-def worker_command(config: SandboxConfig) -> tuple[list[str], dict[str, str]]:
-    """The argv and environment that start one worker under the configured isolation."""
+def _started_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def worker_command(config: SandboxConfig, index: int = 0) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment that start worker `index` under the configured isolation.
+
+    Started as root, the worker first drops to host uid `host_uid` (saved uid: its job
+    uid), and its jobs run as `host_uid + 1 + index`: no process that touches untrusted code
+    is root on the host, jobs cannot signal, trace or read the fork server, and each
+    worker's jobs have an RLIMIT_NPROC count of their own.
+    """
+    root = _started_as_root()
     wcfg = {
         "timeout": config.timeout,
         "wall_factor": config.wall_factor,
@@ -111,6 +130,11 @@ def worker_command(config: SandboxConfig) -> tuple[list[str], dict[str, str]]:
         "seccomp_child_bpf": child_bpf().hex(),
         "private_tmp": config.isolation == "bwrap",
         "tmp_keep": sorted(_tmp_mounts()),
+        # Jobs always run as the job uid when started as root. The worker drops itself too
+        # inside bubblewrap, where everything it reads later is bound in world-readable; a
+        # plain process keeps root so it can still import from a root-only prefix.
+        "job_uid": config.host_uid + 1 + index if root else None,
+        "worker_uid": config.host_uid if root and config.isolation == "bwrap" else None,
     }
     env = _worker_env(config)
     python = sys.executable
@@ -123,23 +147,31 @@ def worker_command(config: SandboxConfig) -> tuple[list[str], dict[str, str]]:
             "install it (apt-get install bubblewrap) or pass --isolation=process "
             "(rlimits + seccomp + uid drop only, weaker)"
         )
-    argv = [
-        bwrap,
-        "--unshare-all",
-        "--die-with-parent",
-        "--new-session",
-        "--clearenv",
-        "--cap-drop",
-        "ALL",
-    ]
-    if os.getuid() == 0:
-        argv += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+    # No --new-session: the host already starts bwrap in a session of its own, without a
+    # terminal, and the worker must stay in bwrap's process group so that the host's killpg
+    # reaches it (a dropped worker outlives bwrap's --die-with-parent, see worker.py).
+    argv = [bwrap, "--die-with-parent", "--clearenv"]
+    # The worker is pid 1: no bwrap init holding the protocol pipes, outside seccomp.
+    argv += ["--as-pid-1"]
+    if root:
+        # No user namespace: one would map the sandbox's only uid to host root. bwrap sets
+        # up the mounts as root and the worker drops to unprivileged host uids itself; it
+        # keeps only the two capabilities it needs for that, and loses them with it.
+        argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+        argv += ["--unshare-cgroup-try", "--cap-drop", "ALL"]
+        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        argv += ["--unshare-all", "--cap-drop", "ALL"]
     # The private /tmp comes first so that a checkout or venv living under /tmp (CI clones
-    # often do) is bound on top of it instead of being hidden by it.
-    argv += ["--size", str(config.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+    # often do) is bound on top of it instead of being hidden by it. Root-owned and sticky
+    # when started as root, so a job can neither chmod it nor touch the worker's entries.
+    argv += ["--perms", "1777", "--size", str(config.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     argv += _ro_binds()
     argv += ["--ro-bind", str(SANDBOX_DIR), INSIDE_DIR]
     argv += ["--proc", "/proc", "--dev", "/dev"]
+    # bwrap's /dev/shm is a directory on /dev's tmpfs, unbounded; this one is capped.
+    argv += ["--perms", "1777", "--size", str(config.shm_mb * 1024 * 1024)]
+    argv += ["--tmpfs", "/dev/shm"]
     argv += ["--chdir", "/tmp"]
     argv += ["--remount-ro", "/"]  # the root tmpfs holding the mount points: read-only too
     for key, value in env.items():
@@ -149,11 +181,15 @@ def worker_command(config: SandboxConfig) -> tuple[list[str], dict[str, str]]:
     return argv, {"PATH": "/usr/bin:/bin"}
 
 
+class ProtocolError(Exception):
+    """A worker said something that is not the answer to the job it is running."""
+
+
 class _Worker:
     """One fork-server process and the job it is running, if any."""
 
     def __init__(self, config: SandboxConfig, index: int) -> None:
-        argv, env = worker_command(config)
+        argv, env = worker_command(config, index)
         self.index = index
         self.proc = subprocess.Popen(
             argv,
@@ -189,8 +225,10 @@ class _Worker:
     def send(self, seq: int, job: Job) -> None:
         """Queued only once written: a job whose write fails stays with the caller."""
         assert self.proc.stdin is not None
+        wire = job.to_wire()
+        wire["seq"] = seq  # echoed back: a result is taken only for the job it answers
         self.proc.stdin.write(
-            (json.dumps(job.to_wire(), ensure_ascii=False) + "\n").encode("utf-8", "replace")
+            (json.dumps(wire, ensure_ascii=False) + "\n").encode("utf-8", "replace")
         )
         self.proc.stdin.flush()
         self.queue.append((seq, job))
@@ -212,12 +250,17 @@ class _Worker:
         self.deadline = time.monotonic() + wall
 
     def read_lines(self) -> list[bytes] | None:
-        """Complete lines available now; None on EOF (the worker died)."""
+        """Complete lines available now; None on EOF (the worker died).
+
+        Raises ProtocolError when a line grows past what any honest result can be."""
         chunk = os.read(self.fd, 1 << 20)
         if not chunk:
             return None
         self.buffer += chunk
         *lines, self.buffer = self.buffer.split(b"\n")
+        limit = max_line_bytes(self.config)
+        if len(self.buffer) > limit or any(len(line) > limit for line in lines):
+            raise ProtocolError(f"a line of over {limit} bytes")
         return lines
 
     def kill(self) -> None:
@@ -236,6 +279,12 @@ class _Worker:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+
+
+def max_line_bytes(config: SandboxConfig) -> int:
+    """The longest result line an honest worker sends: the value (capped by the child),
+    stdout (at most 6 JSON bytes per kept byte, as `\\uXXXX`), the error text and fields."""
+    return 2 * config.max_output_bytes + 6 * config.max_stdout_bytes + 64 * 1024
 
 
 def _host_input_repr(job: Job) -> str | None:
@@ -260,22 +309,53 @@ def _result_from_message(msg: dict[str, Any], job: Job) -> Result:
     return result
 
 
+def _field(msg: dict[str, Any], key: str, kinds: tuple[type, ...], default: Any = None) -> Any:
+    value = msg.get(key, default)
+    if value is not None and not isinstance(value, kinds):
+        raise ProtocolError(f"field {key!r} is {type(value).__name__}")
+    return value
+
+
 def _build_result(msg: dict[str, Any], job: Job) -> Result:
+    """A Result from a worker's message, every field checked: the message passed through a
+    process that ran untrusted code, so its shape is not taken on trust."""
+    status = msg.get("status", "crashed")
+    if status not in STATUSES:
+        raise ProtocolError(f"unknown status {str(status)[:40]!r}")
+    trace = _field(msg, "trace", (list,))
+    if trace is not None and not all(isinstance(t, str) for t in trace):
+        raise ProtocolError("field 'trace' holds non-strings")
+    signal = _field(msg, "signal", (int,))
     return Result(
         id=job.id,
-        status=msg.get("status", "crashed"),
+        status=status,
         output=msg.get("output"),
-        output_repr=msg.get("output_repr"),
-        output_is_json=bool(msg.get("output_is_json", False)),
-        input_repr=msg.get("input_repr"),
-        error=msg.get("error"),
-        error_type=msg.get("error_type"),
-        stdout=msg.get("stdout", ""),
-        stdout_truncated=bool(msg.get("stdout_truncated", False)),
-        seconds=float(msg.get("seconds", 0.0)),
-        signal=msg.get("signal"),
-        extra={k: msg[k] for k in ("trace",) if k in msg},
+        output_repr=_field(msg, "output_repr", (str,)),
+        output_is_json=_field(msg, "output_is_json", (bool,), False),
+        input_repr=_field(msg, "input_repr", (str,)),
+        error=_field(msg, "error", (str,)),
+        error_type=_field(msg, "error_type", (str,)),
+        stdout=_field(msg, "stdout", (str,), "") or "",
+        stdout_truncated=_field(msg, "stdout_truncated", (bool,), False),
+        seconds=float(_field(msg, "seconds", (int, float), 0.0) or 0.0),
+        signal=None if isinstance(signal, bool) else signal,
+        extra={"trace": trace} if trace is not None else {},
     )
+
+
+Message = dict[str, Any] | ProtocolError | None
+
+
+def _parse_line(line: bytes) -> dict[str, Any] | None:
+    if not line.strip():
+        return None
+    try:
+        msg = json.loads(line)
+    except (ValueError, RecursionError) as exc:  # RecursionError: hostile nesting
+        raise ProtocolError(f"a line that is not JSON ({type(exc).__name__})") from None
+    if not isinstance(msg, dict):
+        raise ProtocolError("a line that is not a JSON object")
+    return msg
 
 
 class Sandbox:
@@ -350,7 +430,7 @@ class Sandbox:
             if time.monotonic() > deadline:
                 raise SandboxUnavailable("sandbox workers did not start within 60 s")
             for _w, msg in self._poll(0.5):
-                if msg is None:
+                if msg is None or isinstance(msg, ProtocolError):
                     raise SandboxUnavailable(self._start_failure())
 
     def _start_failure(self) -> str:
@@ -363,24 +443,30 @@ class Sandbox:
             + ")"
         )
 
-    def _poll(self, timeout: float) -> list[tuple[_Worker, dict[str, Any] | None]]:
-        """(worker, message) pairs; message None means that worker died."""
+    def _poll(self, timeout: float) -> list[tuple[_Worker, Message]]:
+        """(worker, message) pairs. None: that worker died. A ProtocolError: it sent
+        something no honest worker sends, and nothing more from it is read."""
         assert self._selector is not None
-        out: list[tuple[_Worker, dict[str, Any] | None]] = []
+        out: list[tuple[_Worker, Message]] = []
         for key, _ in self._selector.select(timeout):
             w: _Worker = key.data
-            lines = w.read_lines()
-            if lines is None:
-                out.append((w, None))
-                continue
-            for line in lines:
-                if not line.strip():
+            try:
+                lines = w.read_lines()
+                if lines is None:
+                    out.append((w, None))
                     continue
-                msg = json.loads(line)
-                if msg.get("ready"):
-                    w.ready = True
-                else:
-                    out.append((w, msg))
+                for line in lines:
+                    msg = _parse_line(line)
+                    if msg is None:
+                        continue
+                    if not w.ready:
+                        if msg.get("ready") is not True:
+                            raise ProtocolError("no ready line first")
+                        w.ready = True
+                    else:
+                        out.append((w, msg))
+            except ProtocolError as exc:
+                out.append((w, exc))
         return out
 
     # ---- running jobs -------------------------------------------------------------------
@@ -447,19 +533,34 @@ class Sandbox:
 
     def _collect(self, done: dict[int, Result], pending: list[tuple[int, Job]]) -> None:
         for w, msg in self._poll(0.25):
+            if w not in self._workers:
+                continue  # replaced earlier in this batch: the rest of its output is void
             if not w.queue:
-                if msg is None:
-                    self._replace(w)
+                if msg is not None:
+                    msg = ProtocolError("a message while no job was queued")
+                self._requeue(w, pending)
                 continue
-            if msg is None:
+            result = None
+            if isinstance(msg, dict):
+                seq, job = w.queue[0]
+                try:
+                    if msg.get("seq") != seq or msg.get("id") != job.id:
+                        raise ProtocolError("a result for another job")
+                    result = _result_from_message(msg, job)
+                except (ProtocolError, TypeError, ValueError) as exc:
+                    msg = exc if isinstance(exc, ProtocolError) else ProtocolError(str(exc))
+            if result is None:
+                # Died, or said something it should not have: its running job is reported,
+                # the jobs queued behind it go back in line, the worker is replaced.
                 seq, job = w.queue.popleft()
-                done[seq] = _result_from_message(
-                    {"status": "crashed", "error": "sandbox worker died"}, job
-                )
+                error = "sandbox worker died"
+                if isinstance(msg, ProtocolError):
+                    error = f"sandbox worker sent a bad message ({msg}); it was replaced"
+                done[seq] = _result_from_message({"status": "crashed", "error": error}, job)
                 self._requeue(w, pending)
                 continue
             seq, job = w.finish()
-            done[seq] = _result_from_message(msg, job)
+            done[seq] = result
             if not w.queue and w.jobs_done >= self.config.jobs_per_worker:
                 self._replace(w)
         now = time.monotonic()

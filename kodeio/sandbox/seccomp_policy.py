@@ -29,6 +29,30 @@ WORKER_DENIED = (
     "add_key", "request_key", "perf_event_open", "userfaultfd", "io_uring_setup", "kexec_load",
     "init_module", "finit_module", "reboot", "swapon", "personality", "open_by_handle_at",
     "name_to_handle_at",
+    # The new mount API and the rest of the administrator's calls: they need capabilities no
+    # process here holds, and are denied all the same.
+    "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
+    "delete_module", "kexec_file_load", "acct", "quotactl", "syslog", "iopl", "ioperm",
+    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "vhangup", "uselib",
+    "sethostname", "setdomainname", "fanotify_init", "swapoff",
+    # Calls that aim at another process (the fork server, the next job): priority,
+    # scheduling, affinity, I/O priority, its memory, comparing or reading its state.
+    "setpriority", "sched_setscheduler", "sched_setparam", "sched_setattr",
+    "sched_setaffinity", "ioprio_set", "migrate_pages", "move_pages", "kcmp",
+    "get_robust_list", "process_madvise", "process_mrelease",
+    # System V IPC and POSIX message queues outlive the process that made them and are not
+    # counted against its memory limit; no seed needs them.
+    "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semtimedop", "semctl",
+    "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
+    "mq_timedreceive", "mq_notify", "mq_getsetattr",
+)  # fmt: skip
+# Argument-dependent denials, (syscall, argument index, value): the calls stay allowed
+# otherwise. prlimit64 on pid 0 is how glibc's setrlimit sets the caller's own limits.
+F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15  # fcntl: signal another process on I/O
+FIOSETOWN, SIOCSPGRP = 0x8901, 0x8902  # ioctl spellings of F_SETOWN
+WORKER_DENIED_IF = (
+    ("fcntl", 1, F_SETOWN), ("fcntl", 1, F_SETSIG), ("fcntl", 1, F_SETOWN_EX),
+    ("ioctl", 1, FIOSETOWN), ("ioctl", 1, SIOCSPGRP),
 )  # fmt: skip
 # What the fork server does and a child must not: kill children past their wall time,
 # wait on them through pidfds, and (when started as root) let them drop to nobody.
@@ -73,6 +97,10 @@ def worker_bpf() -> bytes:
 
     def build(sc, f) -> None:
         _deny(sc, f, WORKER_DENIED)
+        for name, index, value in WORKER_DENIED_IF:
+            f.add_rule(sc.KILL_PROCESS, name, sc.Arg(index, sc.EQ, value))
+        # Limits of any process but the caller's own (pid 0).
+        f.add_rule(sc.KILL_PROCESS, "prlimit64", sc.Arg(0, sc.NE, 0))
         # glibc tries clone3 first and falls back to clone on ENOSYS; clone3's flags live in
         # memory where seccomp cannot see them, so refuse it softly.
         f.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")

@@ -68,12 +68,29 @@ class NotALiteral(ValueError):
 
 
 def parse_literal(text: str) -> Any:
-    """Parse a Python literal (plus float('nan'/'inf'), set(), frozenset({...})). Never evals."""
+    """Parse a Python literal (plus float('nan'/'inf'), set(), frozenset({...})). Never evals.
+
+    Text from a job is hostile: whatever it is (100,000 unary minus signs, deep nesting,
+    a huge integer), this raises NotALiteral and nothing else."""
+    return _guarded(lambda: _convert(_parse(text.strip())))
+
+
+def _parse(source: str) -> ast.expr:
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        return ast.parse(source, mode="eval").body
     except SyntaxError as exc:
         raise NotALiteral(f"not Python syntax: {exc.msg}") from None
-    return _convert(tree.body)
+
+
+def _guarded(work: Any) -> Any:
+    # The parser reports "too complex" input as MemoryError (its own stack, not the heap) or
+    # RecursionError, and int() of a 5,000-digit literal as ValueError: all are NotALiteral.
+    try:
+        return work()
+    except NotALiteral:
+        raise
+    except (MemoryError, RecursionError, ValueError, TypeError, OverflowError) as exc:
+        raise NotALiteral(f"not a literal kodeio reads ({type(exc).__name__})") from None
 
 
 def _convert(node: ast.AST) -> Any:
@@ -121,11 +138,14 @@ def _convert(node: ast.AST) -> Any:
 
 def parse_call_args(text: str) -> tuple[list[Any], dict[str, Any]]:
     """`"[1, 2], key='x'"` -> ([[1, 2]], {"key": "x"}); literals only, parsed with ast."""
+    return _guarded(lambda: _call_args(text))
+
+
+def _call_args(text: str) -> tuple[list[Any], dict[str, Any]]:
     try:
-        tree = ast.parse(f"f({text})", mode="eval")
+        call = ast.parse(f"f({text})", mode="eval").body
     except SyntaxError as exc:
         raise NotALiteral(f"not valid call arguments: {exc.msg}") from None
-    call = tree.body
     if not isinstance(call, ast.Call):
         raise NotALiteral("not valid call arguments")
     args: list[Any] = []

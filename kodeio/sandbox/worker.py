@@ -56,8 +56,14 @@ import typing  # noqa: F401
 
 from values import format_call_args, literal_repr, parse_call_args, to_json_lossless
 
-NOBODY = 65534
 EXIT_REPORTED = 0
+# What a child's result message may hold, and of which types; anything else is dropped.
+STATUSES = frozenset(
+    ("ok", "error", "timeout", "memory", "recursion", "crashed", "no_result",
+     "output_too_large", "blocked")
+)  # fmt: skip
+MAX_OUTPUT_DEPTH = 200  # nesting of a JSON output; deeper values come back as their repr only
+MAX_TEXT = 4000  # error text, error type and trace lines, in characters
 
 
 def _log(msg: str) -> None:
@@ -200,7 +206,7 @@ class Worker:
             except ImportError:
                 pass
         self.base_vm = worker_vm_bytes()
-        self.is_root = os.getuid() == 0
+        self.job_uid = cfg.get("job_uid")
         # Reused by every job: the child's stdout/stderr, and its result message. The child
         # writes into files rather than a pipe so that this process can sleep untouched
         # until it exits (see run_job); RLIMIT_FSIZE bounds both.
@@ -241,8 +247,8 @@ class Worker:
             import tempfile
 
             jobdir = tempfile.mkdtemp(prefix="job-", dir="/tmp" if os.path.isdir("/tmp") else None)
-            if self.is_root:
-                os.chown(jobdir, NOBODY, NOBODY)
+            if self.job_uid is not None:
+                os.chown(jobdir, self.job_uid, self.job_uid)
         for fd in (self.stdout_fd, self.result_fd):
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
@@ -269,11 +275,9 @@ class Worker:
         stdout, stdout_truncated = self._read_stdout(self.stdout_fd)
         self.codes.after_exit(job["code"])
         if private_tmp:
-            scrub_tmp(keep=self.tmp_keep)
+            self.scrub(("/tmp", "/dev/shm"))
         else:
-            import shutil
-
-            shutil.rmtree(jobdir, ignore_errors=True)
+            wipe_tree(jobdir, keep=frozenset(), remove_top=True)
         result = self.classify(job, data, too_big, timed_out, wstatus, elapsed, timeout)
         result["stdout"] = stdout
         result["stdout_truncated"] = stdout_truncated
@@ -314,12 +318,11 @@ class Worker:
                 "error": f"result over {self.cfg['max_output_bytes']} bytes",
             }
         if data:
-            try:
-                msg = json.loads(data)
+            msg = child_message(data)
+            if msg is not None:
                 msg.update(base)
                 return msg
-            except ValueError:
-                pass  # torn message: fall through to the exit status
+            # torn or forged beyond use: fall through to the exit status
         if timed_out:
             return {
                 **base,
@@ -353,6 +356,23 @@ class Worker:
         code = os.WEXITSTATUS(wstatus) if os.WIFEXITED(wstatus) else -1
         return {**base, "status": "no_result", "error": f"exited with code {code} without a result"}
 
+    def scrub(self, dirs: tuple[str, ...]) -> None:
+        """Inside bubblewrap /tmp and /dev/shm are this worker's own: leave nothing in them
+        for the next job. Their files belong to the job uid, so when the worker dropped to
+        its own uid it wipes as the job uid (its saved uid: no capability needed)."""
+        dirty = [d for d in dirs if _has_entries(d, self.tmp_keep if d == "/tmp" else ())]
+        if not dirty:
+            return
+        switch = self.job_uid is not None and os.geteuid() != 0
+        if switch:
+            os.setresuid(-1, self.job_uid, -1)
+        try:
+            for d in dirty:
+                wipe_tree(d, self.tmp_keep if d == "/tmp" else frozenset())
+        finally:
+            if switch:
+                os.setresuid(-1, os.getuid(), -1)
+
     # ---- child side -------------------------------------------------------------------
     def child(self, job: dict, jobdir: str, timeout: float) -> None:
         cfg = self.cfg
@@ -369,10 +389,13 @@ class Worker:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         for which, value in self.limits:
             resource.setrlimit(which, value)
-        if self.is_root:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
+        if self.job_uid is not None:
+            if os.getuid() == 0:
+                os.setgroups([])  # a dropped worker has none left to clear
+            # The worker's saved ids are the job's, so this needs no capability; from root
+            # it clears every capability as well.
+            os.setresgid(self.job_uid, self.job_uid, self.job_uid)
+            os.setresuid(self.job_uid, self.job_uid, self.job_uid)
         if os.getuid() != 0:
             resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
         if self.filter is not None:
@@ -538,20 +561,88 @@ def make_undumpable() -> None:
         _log(f"could not clear the dumpable flag: {exc}")
 
 
-def scrub_tmp(keep: frozenset[str]) -> None:
-    """Inside bubblewrap /tmp is private to this worker: leave nothing for the next job."""
-    for name in os.listdir("/tmp"):
-        path = os.path.join("/tmp", name)
-        if name not in keep:
-            try:
-                if os.path.isdir(path) and not os.path.islink(path):
-                    import shutil
+def _has_entries(path: str, keep) -> bool:
+    try:
+        return any(name not in keep for name in os.listdir(path))
+    except OSError:
+        return False
 
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    os.unlink(path)
-            except OSError:
-                pass
+
+def wipe_tree(top: str, keep: frozenset[str], remove_top: bool = False) -> None:
+    """Remove everything under `top` but the names in `keep`, whatever modes a job set.
+
+    Directories are made searchable before they are read: a job may leave one at mode 000
+    (it owns it, and so does whoever runs this). Symlinks are removed, never followed."""
+    try:
+        os.chmod(top, 0o1777 if top == "/tmp" else 0o700)
+    except OSError:
+        pass  # not ours (root's /tmp inside bubblewrap): the job could not chmod it either
+    try:
+        entries = list(os.scandir(top))
+    except OSError:
+        entries = []
+    for entry in entries:
+        if entry.name in keep:
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                wipe_tree(entry.path, frozenset(), remove_top=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+    if remove_top:
+        try:
+            os.rmdir(top)
+        except OSError:
+            pass
+
+
+def child_message(data: bytes) -> dict | None:
+    """The child's result message, reduced to known fields of the right types; None when it
+    is not one. The child ran untrusted code, which could have written anything there."""
+    try:
+        msg = json.loads(data)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    if not isinstance(msg, dict) or msg.get("status") not in STATUSES:
+        return None
+    out: dict = {"status": msg["status"]}
+    for key in ("output_repr", "input_repr", "error", "error_type"):
+        value = msg.get(key)
+        if value is not None and not isinstance(value, str):
+            return None
+        if key in ("error", "error_type") and value is not None and len(value) > MAX_TEXT:
+            value = value[:MAX_TEXT] + "…"
+        out[key] = value
+    is_json = msg.get("output_is_json") is True
+    output = msg.get("output")
+    if is_json and json_depth(output) > MAX_OUTPUT_DEPTH:
+        is_json, output = False, None
+    out["output_is_json"] = is_json
+    out["output"] = output if is_json else None
+    trace = msg.get("trace")
+    if isinstance(trace, list):
+        out["trace"] = [t[:MAX_TEXT] for t in trace[-5:] if isinstance(t, str)]
+    seconds = msg.get("child_seconds")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+        out["child_seconds"] = float(seconds)
+    return out
+
+
+def json_depth(value) -> int:
+    """Nesting depth of a parsed JSON value, without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, list | dict):
+            deepest = max(deepest, depth)
+            if depth > MAX_OUTPUT_DEPTH:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def serve(run_job, proto_in, proto_out: int) -> None:
@@ -565,7 +656,10 @@ def serve(run_job, proto_in, proto_out: int) -> None:
             result = run_job(job)
         except Exception as exc:  # a worker bug: report it against this job, keep serving
             _log(traceback.format_exc())
-            result = {"id": job.get("id"), "status": "crashed", "error": f"sandbox worker: {exc}"}
+            result = {"status": "crashed", "error": f"sandbox worker: {exc}"}
+        # Which job this answers: the host takes a result only for the job it expects.
+        result["id"] = job.get("id")
+        result["seq"] = job.get("seq")
         os.write(proto_out, (encode(result) + "\n").encode("utf-8", "replace"))
 
 
@@ -628,8 +722,27 @@ class NumpyServer:
             self.pid = 0
 
 
+def drop_worker_privileges(cfg: dict) -> None:
+    """Started as root inside bubblewrap: become the worker uid for good, keeping the job uid
+    as the saved uid, so that children can switch to it without any capability. Changing
+    every id away from 0 clears all capabilities and the dumpable flag."""
+    worker, job = cfg.get("worker_uid"), cfg.get("job_uid")
+    if worker is None or os.getuid() != 0:
+        return
+    os.setgroups([])
+    os.setresgid(worker, worker, job)
+    os.setresuid(worker, worker, job)
+    # This also cleared bwrap's --die-with-parent (PR_SET_PDEATHSIG), and setting it again
+    # would not help: bwrap has dropped CAP_KILL and this is no longer its uid. What ends
+    # this process is the host's killpg of bwrap's group, or EOF on the protocol pipe once
+    # the host is gone; its children die with it, as it is pid 1 of their namespace.
+
+
 def main() -> None:
     cfg = json.loads(sys.argv[1])
+    # Only the protocol pipes and stderr are ours; nothing else may reach a child.
+    os.closerange(3, 65536)
+    drop_worker_privileges(cfg)
     make_undumpable()
     proto_in = os.fdopen(os.dup(0), "rb", buffering=1 << 16)
     proto_out = os.dup(1)

@@ -427,11 +427,23 @@ def _judge_pair(plan: _Plan, result: Result) -> Verdict:
     answer = plan.answer
     call_repr = answer.args_source if isinstance(answer, CallAnswer) else None
     text = result.output_repr or ""
-    tree = ast.parse(text, mode="eval").body
-    if not (isinstance(tree, ast.Tuple) and len(tree.elts) == 2):
-        raise RuntimeError(f"sandbox returned {text[:80]!r} for a CRUXEval input check")
-    correct = parse_literal(ast.unparse(tree.elts[0])) is True
-    produced_repr = ast.get_source_segment(text, tree.elts[1])
+    try:
+        tree = ast.parse(text, mode="eval").body
+        if not (isinstance(tree, ast.Tuple) and len(tree.elts) == 2):
+            raise ValueError("not a pair")
+        correct = parse_literal(ast.unparse(tree.elts[0])) is True
+        produced_repr = ast.get_source_segment(text, tree.elts[1])
+    except PARSE_ERRORS:
+        # The pair is built by kodeio's own expression, but the predicted call ran in the
+        # same process and could have written anything as the result: judge it wrong.
+        return _verdict(
+            plan,
+            False,
+            "unrepresentable",
+            produced_repr=text[:200],
+            error="the check did not return its (equal, value) pair",
+            call_repr=call_repr,
+        )
     try:
         produced = parse_literal(produced_repr or "")
     except PARSE_ERRORS:
