@@ -61,6 +61,8 @@ def test_a_job_whose_send_fails_runs_once_on_the_replacement():
         # The host has not noticed.
         while os.read(dead.fd, 1 << 16):
             pass
+        # bwrap, outside, holds a copy of the job pipe's reading end until it has exited too.
+        dead.proc.wait(timeout=10)
         results = list(sb.run([_double(21)]))
         restarts = sb.restarts
         left_queued = sum(len(w.queue) for w in sb._workers)
