@@ -4,7 +4,9 @@ Unsloth must be imported before transformers/trl/peft so its patches apply, so
 `select_backend` is called before anything imports transformers. Unsloth 2026.10 trains on
 CPU when no GPU is found (the install must not contain torchvision). If Unsloth cannot be
 imported or cannot load the model, the same config runs on transformers + peft + TRL and
-a warning says so. The choice is logged and written to train_summary.json.
+a warning says so; that includes an import that kills the process (SIGILL on a CPU without
+some instruction set), caught by importing Unsloth in a child first. The choice is logged
+and written to train_summary.json.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from kodeio.errors import ConfigError
+from kodeio.errors import ConfigError, KodeioError
 from kodeio.train.config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -43,9 +45,27 @@ class LoadedModel:
 
 
 def select_backend(requested: str) -> tuple[str, str | None]:
-    """Return (backend, reason for falling back or None). Imports unsloth when chosen."""
+    """Return (backend, reason for falling back or None). Imports unsloth when chosen.
+
+    Unsloth is first imported in a child process (kodeio.train.unsloth_import): a native
+    crash there, which no `except` could catch in-process, becomes a fallback reason."""
     if requested == "transformers":
         return "transformers", None
+    from kodeio.train import unsloth_import
+
+    died = unsloth_import.probe_unsloth()
+    if died is not None:
+        if not died.fallback_survives:
+            raise KodeioError(died.line("transformers + PEFT need it too, so training stopped"))
+        if requested == "unsloth":
+            raise ConfigError(
+                "train.backend is 'unsloth' but "
+                + died.line("set train.backend to auto or transformers")
+            )
+        return "transformers", died.line(None)
+    blocked = unsloth_import.block_unrunnable_vllm_kernels()
+    if blocked:
+        log.info("vllm._C (AVX-512 + BF16) kept unloaded: this CPU runs %s", blocked)
     try:
         import unsloth  # noqa: F401  (patches transformers/trl/peft on import)
     except Exception as exc:  # ImportError, or a CUDA/torchvision op failing at import

@@ -160,10 +160,13 @@ def build_trainer(
     )
     fallback = fallback or load_fallback
     if fallback:
-        log.warning("falling back to transformers + peft + TRL: %s", fallback)
-        if not quiet:
+        if quiet:  # printed below otherwise; both would say the same thing twice
+            log.warning("falling back to transformers + peft + TRL: %s", fallback)
+        else:
             console.print(
-                f"[yellow]warning:[/] {fallback}; training with transformers + peft + TRL instead"
+                f"[yellow]warning:[/] {fallback}; training with transformers + peft + TRL instead",
+                highlight=False,
+                soft_wrap=True,  # one line, however long: it is what a user greps for
             )
     if not quiet:
         console.print(
