@@ -31,6 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from kodeio import crash
 from kodeio.config import describe_validation_error, parse_override, read_yaml, set_dotted
 from kodeio.errors import ConfigError, InputError, KodeioError
 from kodeio.files import atomic_write_text
@@ -480,10 +481,21 @@ def execute(stage: str, configs: dict[str, Any]) -> None:
         raise ConfigError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
 
 
+def stage_crash(code: int, crash_file: Path) -> str:
+    """One line for a stage child killed by a signal: the library, the CPU, what happened."""
+    library = crash.read_library(crash_file)
+    return crash.describe(
+        code,
+        library=library,
+        action=f"no fallback, so the run stopped (traceback: {crash_file})",
+    )
+
+
 def _child_main(argv: list[str]) -> int:
     """`python -m kodeio.pipeline STAGE RECIPE.json`: the child process of one stage."""
     from kodeio.progress import console
 
+    crash.arm()  # a native crash leaves its traceback for the parent to name the library
     stage, recipe_file = argv
     try:
         recipe = json.loads(Path(recipe_file).read_text(encoding="utf-8"))
@@ -581,14 +593,19 @@ def run_pipeline(
         say(f"[bold cyan]▶ {stage}[/]")
         write_marker(run, stage, {"status": "running", "hash": digest, "started": _now()})
         begin = time.perf_counter()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        crash_file = run / f"{stage}.crash.txt"  # the child's traceback if a signal kills it
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", crash.ENV: str(crash_file)}
         code = subprocess.call(
             [sys.executable, "-m", "kodeio.pipeline", stage, str(recipe_file)], env=env
         )
         seconds = round(time.perf_counter() - begin, 1)
+        if crash.signal_of(code) is None:
+            crash_file.unlink(missing_ok=True)  # empty: only a fatal signal writes to it
         if code != 0:
             manifest["stages"][stage] = {"status": "failed", "seconds": seconds, "exit": code}
             atomic_write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
+            if crash.signal_of(code) is not None:
+                raise KodeioError(f"stage '{stage}': " + stage_crash(code, crash_file))
             raise KodeioError(f"stage '{stage}' failed (exit {code}); fix it and rerun to resume")
         counts = stage_counts(run, stage)
         write_marker(
