@@ -25,6 +25,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from kodeio import crash
 from kodeio.errors import InputError
 from kodeio.export.gguf_convert import EXIT_UNKNOWN_PRE_TOKENIZER
 from kodeio.export.quants import QUANTIZER_TYPES
@@ -142,7 +143,17 @@ def _child_env() -> dict[str, str]:
     env["HF_HUB_OFFLINE"] = "1"
     env["TRANSFORMERS_OFFLINE"] = "1"
     env.pop("NO_LOCAL_GGUF", None)
+    # A native crash writes its Python traceback into the log, which names the library.
+    env["PYTHONFAULTHANDLER"] = "1"
     return env
+
+
+def _signal_death(returncode: int, log_text: str, action: str) -> InputError | None:
+    """One line for a child killed by a signal (SIGILL on a CPU the build does not fit)."""
+    if crash.signal_of(returncode) is None:
+        return None
+    library = crash.library_in(log_text) or "llama.cpp"
+    return InputError(crash.describe(returncode, library=library, action=action))
 
 
 def convert(
@@ -179,6 +190,9 @@ def convert(
             "tokenizer.json pre_tokenizer when adding tokens, or pass --llama-cpp DIR with a "
             "llama.cpp whose convert_hf_to_gguf_update.py lists this tokenizer"
         )
+    died = _signal_death(proc.returncode, text, f"no GGUF was written (log: {log_path})")
+    if died:
+        raise died
     if proc.returncode != 0 or not outfile.is_file():
         tail = " | ".join(ln.strip() for ln in text.strip().splitlines()[-3:])
         raise InputError(
@@ -205,6 +219,13 @@ def quantize(src: Path, dst: Path, quant: str, log_path: Path, threads: int | No
     ]  # fmt: skip
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=_child_env())
+    died = _signal_death(
+        proc.returncode,
+        log_path.read_text(encoding="utf-8", errors="replace"),
+        f"the {quant} GGUF was not made (log: {log_path})",
+    )
+    if died:
+        raise died
     if proc.returncode != 0 or not dst.is_file():
         text = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
         raise InputError(

