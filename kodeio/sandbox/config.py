@@ -39,6 +39,22 @@ class SandboxConfig(StageConfig):
             " as host_uid + 1 + i; pick ids no account or file on the host uses"
         ),
     )
+    cgroup: Literal["auto", "required", "off"] = Field(
+        "auto",
+        description=(
+            "one memory and task ceiling per worker and all its jobs (cgroup v2, or v1's memory"
+            " and pids hierarchies): auto uses it where this process may create groups,"
+            " required fails where it cannot"
+        ),
+    )
+    cgroup_memory_mb: int | None = Field(
+        None,
+        ge=64,
+        description="per-worker cgroup memory; default memory_mb + tmp_mb + shm_mb + 256",
+    )
+    max_tasks: int = Field(
+        128, ge=8, description="cgroup pids.max per worker: processes and threads, worker included"
+    )
     max_open_files: int = Field(64, ge=16)
     recursion_limit: int = Field(3000, ge=100)
     isolation: Literal["bwrap", "process"] = "bwrap"
@@ -46,6 +62,11 @@ class SandboxConfig(StageConfig):
     preload_numpy: bool = True
     jobs_per_worker: int = Field(2000, ge=1, description="restart a worker after this many jobs")
     window: int = Field(0, ge=0, description="jobs in flight; 0 = 4 x workers")
+
+    def cgroup_memory_bytes(self) -> int:
+        # The worker (interpreter, numpy) plus one job's address space plus both tmpfs.
+        mb = self.cgroup_memory_mb or self.memory_mb + self.tmp_mb + self.shm_mb + 256
+        return mb * 1024 * 1024
 
     @model_validator(mode="after")
     def _result_fits_in_a_file(self) -> SandboxConfig:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kodeio.errors import KodeioError
+from kodeio.sandbox.cgroup import CgroupUnavailable, Limits, WorkerCgroups
 from kodeio.sandbox.config import SandboxConfig
 from kodeio.sandbox.seccomp_policy import child_bpf, worker_bpf
 from kodeio.sandbox.types import STATUSES, Job, Result
@@ -188,8 +189,13 @@ class ProtocolError(Exception):
 class _Worker:
     """One fork-server process and the job it is running, if any."""
 
-    def __init__(self, config: SandboxConfig, index: int) -> None:
+    def __init__(
+        self, config: SandboxConfig, index: int, cgroups: WorkerCgroups | None = None
+    ) -> None:
         argv, env = worker_command(config, index)
+        self.cgroups = cgroups.create(index) if cgroups is not None else []
+        if cgroups is not None:
+            argv = cgroups.enter_argv(self.cgroups, argv)
         self.index = index
         self.proc = subprocess.Popen(
             argv,
@@ -373,7 +379,10 @@ class Sandbox:
             worker_command(self.config)  # raises the explanatory SandboxUnavailable
         self._workers: list[_Worker] = []
         self._selector: selectors.BaseSelector | None = None
+        self._cgroups: WorkerCgroups | None = None
         self.restarts = 0
+        # What holds a worker's total memory and task count, for logs and reports.
+        self.limits_note = ""
 
     # ---- lifecycle ----------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
@@ -386,6 +395,7 @@ class Sandbox:
     def start(self) -> None:
         if self._workers:
             return
+        self._open_cgroups()
         self._selector = selectors.DefaultSelector()
         for i in range(self.config.workers):
             self._spawn(i)
@@ -403,10 +413,28 @@ class Sandbox:
         if self._selector is not None:
             self._selector.close()
             self._selector = None
+        if self._cgroups is not None:
+            self._cgroups.remove()
+            self._cgroups = None
+
+    def _open_cgroups(self) -> None:
+        cfg = self.config
+        if cfg.cgroup == "off":
+            self.limits_note = "no cgroup (cgroup: off): memory is capped per process only"
+            return
+        limits = Limits(memory_bytes=cfg.cgroup_memory_bytes(), pids=cfg.max_tasks)
+        try:
+            self._cgroups = WorkerCgroups(limits)
+        except (CgroupUnavailable, OSError) as exc:
+            if cfg.cgroup == "required":
+                raise SandboxUnavailable(f"cgroup: required, but {exc}") from None
+            self.limits_note = f"no cgroup ({exc}): memory is capped per process only"
+            return
+        self.limits_note = self._cgroups.describe()
 
     def _spawn(self, index: int) -> _Worker:
         assert self._selector is not None
-        w = _Worker(self.config, index)
+        w = _Worker(self.config, index, self._cgroups)
         self._selector.register(w.fd, selectors.EVENT_READ, w)
         if index < len(self._workers):
             self._workers[index] = w
@@ -421,6 +449,8 @@ class Sandbox:
         except (KeyError, ValueError, OSError):
             pass
         w.kill()
+        if self._cgroups is not None:
+            self._cgroups.release(w.cgroups)
         self.restarts += 1
         return self._spawn(w.index)
 
@@ -523,6 +553,11 @@ class Sandbox:
         # Fill the least-loaded workers first so that every worker has a job running
         # before any gets a second one queued.
         for w in sorted(self._workers, key=lambda w: len(w.queue)):
+            if pending and not w.queue and w.proc.poll() is not None:
+                # Known dead (reaped) but not yet seen at EOF: a pipe's last reference can
+                # outlive its process for a moment, so a write might still succeed.
+                self._requeue(w, pending)
+                continue
             while pending and w.can_take():
                 seq, job = pending.pop(0)
                 try:

@@ -11,7 +11,7 @@ from pydantic import Field
 from kodeio.config import StageConfig
 from kodeio.errors import InputError
 from kodeio.files import ResumableJsonl, iter_jsonl, write_jsonl
-from kodeio.progress import progress_bar
+from kodeio.progress import console, progress_bar
 from kodeio.sandbox.config import SandboxConfig
 from kodeio.sandbox.pool import Sandbox
 from kodeio.sandbox.types import Job
@@ -75,6 +75,7 @@ def run_stage(config: SandboxRunConfig) -> Path:
 
     with progress_bar("sandbox", total=len(jobs_all)) as bar, Sandbox(config.sandbox) as sb:
         bar.update(0, completed=out.resumed)
+        console.print(f"[dim]sandbox limits: {sb.limits_note}[/]")
         for result in sb.run(todo):
             counts[result.status] += 1
             bar.update(0, advance=1, info=f"ok {counts['ok']}")

@@ -267,8 +267,9 @@ class Worker:
         timed_out = not wait_exit(pid, wall)
         if timed_out:
             self._kill(pid)
-        _, wstatus = os.waitpid(pid, 0)
+        _, wstatus, usage = os.wait4(pid, 0)
         elapsed = time.monotonic() - start
+        cpu_used = usage.ru_utime + usage.ru_stime
         # Only now, with the child gone, does this process touch its heap again: a page
         # written while the child lives is copied (~2.8 us here), afterwards it is not (~1 us).
         data, too_big = self._read_result()
@@ -278,7 +279,7 @@ class Worker:
             self.scrub(("/tmp", "/dev/shm"))
         else:
             wipe_tree(jobdir, keep=frozenset(), remove_top=True)
-        result = self.classify(job, data, too_big, timed_out, wstatus, elapsed, timeout)
+        result = self.classify(job, data, too_big, timed_out, wstatus, elapsed, timeout, cpu_used)
         result["stdout"] = stdout
         result["stdout_truncated"] = stdout_truncated
         return result
@@ -309,7 +310,7 @@ class Worker:
         raw = os.pread(fd, min(cap, size), 0) if cap else b""
         return raw.decode("utf-8", errors="replace"), size > cap
 
-    def classify(self, job, data, too_big, timed_out, wstatus, elapsed, timeout) -> dict:
+    def classify(self, job, data, too_big, timed_out, wstatus, elapsed, timeout, cpu_used) -> dict:
         base = {"id": job["id"], "seconds": elapsed}
         if too_big:
             return {
@@ -333,6 +334,16 @@ class Worker:
             sig = os.WTERMSIG(wstatus)
             if sig == signal.SIGSYS:
                 return {**base, "status": "blocked", "signal": sig, "error": "denied system call"}
+            if sig == signal.SIGKILL and cpu_used < max(1, int(timeout + 0.999)) - 0.05:
+                # Not RLIMIT_CPU's hard kill (that comes a second after SIGXCPU), not the
+                # wall backstop (timed_out): the kernel's OOM killer at the worker's cgroup cap.
+                return {
+                    **base,
+                    "status": "memory",
+                    "signal": sig,
+                    "error": f"killed by SIGKILL after {cpu_used:.2f}s of CPU, under its limit: "
+                    "out of memory (the worker's cgroup cap)",
+                }
             if sig in (signal.SIGXCPU, signal.SIGKILL):
                 return {
                     **base,

@@ -66,6 +66,6 @@ def test_a_job_whose_send_fails_runs_once_on_the_replacement():
         results = list(sb.run([_double(21)]))
         restarts = sb.restarts
         left_queued = sum(len(w.queue) for w in sb._workers)
-    assert [(r.status, r.output) for r in results] == [("ok", 42)]
+    assert [(r.status, r.output) for r in results] == [("ok", 42)], results
     # A second copy of the job would still sit queued and cost a second replacement.
     assert (restarts, left_queued) == (1, 0)
