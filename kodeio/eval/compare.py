@@ -13,6 +13,7 @@ from typing import Any
 
 from kodeio.eval.config import CompareConfig
 from kodeio.eval.report import find_reports, read_report
+from kodeio.eval.stats import describe_change
 
 
 @dataclass
@@ -20,12 +21,14 @@ class RunMetrics:
     label: str
     metrics: dict[str, float]
     intervals: dict[str, tuple[float, float]]
+    sizes: dict[str, int]
     reports: list[Path]
 
 
 def collect(target: Path, label: str | None = None) -> RunMetrics:
     metrics: dict[str, float] = {}
     intervals: dict[str, tuple[float, float]] = {}
+    sizes: dict[str, int] = {}
     reports = find_reports(target)
     names = set()
     for path in reports:
@@ -39,9 +42,12 @@ def collect(target: Path, label: str | None = None) -> RunMetrics:
         for key, pair in (report.get("intervals") or {}).items():
             if isinstance(pair, list) and len(pair) == 2:
                 intervals[key] = (float(pair[0]), float(pair[1]))
+        for key, n in (report.get("n") or {}).items():
+            if isinstance(n, int) and not isinstance(n, bool):
+                sizes[key] = n
     if label is None:
         label = names.pop() if len(names) == 1 else Path(target).name
-    return RunMetrics(label, metrics, intervals, reports)
+    return RunMetrics(label, metrics, intervals, sizes, reports)
 
 
 def comparison_rows(a: RunMetrics, b: RunMetrics) -> list[tuple[str, float | None, float | None]]:
@@ -50,25 +56,50 @@ def comparison_rows(a: RunMetrics, b: RunMetrics) -> list[tuple[str, float | Non
     return [(k, a.metrics.get(k), b.metrics.get(k)) for k in names]
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def _fmt(run: RunMetrics, name: str) -> str:
+    """'12.50 [8.1, 18.7] n=64': the value, its 95% interval and its item count."""
+    value = run.metrics.get(name)
+    if value is None:
+        return "-"
+    text = f"{value:.2f}"
+    if name in run.intervals:
+        lo, hi = run.intervals[name]
+        text += f" [{lo:.1f}, {hi:.1f}]"
+    if name in run.sizes:
+        text += f" n={run.sizes[name]}"
+    return text
+
+
+def change_text(a: RunMetrics, b: RunMetrics, name: str) -> str:
+    """The change from a to b with its 95% interval, or "no measurable change"."""
+    va, vb = a.metrics.get(name), b.metrics.get(name)
+    if va is None or vb is None:
+        return ""
+    return describe_change(va, a.intervals.get(name), vb, b.intervals.get(name))
 
 
 def print_table(a: RunMetrics, b: RunMetrics) -> None:
+    from rich.console import Console
     from rich.table import Table
 
     from kodeio.progress import console
 
-    table = Table(title="kodeio eval compare (all metrics 0-100, higher is better)")
+    table = Table(
+        title="kodeio eval compare (0-100, higher is better; [95% interval], n = items)",
+        caption="change: B - A with a conservative 95% interval (the runs taken as independent)",
+    )
     table.add_column("metric")
     table.add_column(a.label, justify="right")
     table.add_column(b.label, justify="right")
-    table.add_column("delta", justify="right")
-    for name, va, vb in comparison_rows(a, b):
-        delta = "" if va is None or vb is None else f"{vb - va:+.2f}"
-        style = "" if not delta else ("green" if vb > va else "red" if vb < va else "")  # type: ignore[operator]
-        table.add_row(name, _fmt(va), _fmt(vb), f"[{style}]{delta}[/]" if style else delta)
-    console.print(table)
+    table.add_column("change", justify="right")
+    for name, _, _ in comparison_rows(a, b):
+        change = change_text(a, b, name)
+        style = {"up": "green", "down": "red"}.get(change.rsplit(": ", 1)[-1], "")
+        table.add_row(
+            name, _fmt(a, name), _fmt(b, name), f"[{style}]{change}[/]" if style else change
+        )
+    # Logs and pipes get whole rows; a terminal keeps its own width.
+    (console if console.is_terminal else Console(stderr=True, width=160)).print(table)
 
 
 def plot(a: RunMetrics, b: RunMetrics, output: Path) -> Path:

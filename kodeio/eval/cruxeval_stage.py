@@ -79,6 +79,7 @@ def run_stage(config: CruxevalScoreConfig) -> Path:
             f"cruxeval-{mode}/pass@5": metrics["pass_at_5"],
         },
         intervals={f"cruxeval-{mode}/pass@1": (lo * 100, hi * 100)},
+        sizes={f"cruxeval-{mode}/pass@{k}": len(scores) for k in (1, 5)},
     )
     write_report(sidecar(config.output, ".report.json"), report)
     return config.output

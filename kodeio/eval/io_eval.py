@@ -272,6 +272,9 @@ def run_stage(config: IoEvalConfig, backend: Backend | None = None) -> Path:
         counts={"problems": len(pairs), "tasks": len(tasks), "resumed": resumed, **counts},
         metrics=metrics,
         intervals=intervals,
+        sizes={
+            name: counts[name.split("/")[0].removeprefix("io-")]["problems"] for name in metrics
+        },
         extra={"prompt_templates": template_version()},
     )
     return write_report(out_dir / "report.json", report)

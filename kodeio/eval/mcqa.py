@@ -205,6 +205,7 @@ def run_stage(config: McqaEvalConfig, backend: Backend | None = None) -> Path:
         },
         metrics={f"mcqa-{name}/accuracy": 100 * correct / len(rows)},
         intervals={f"mcqa-{name}/accuracy": (100 * lo, 100 * hi)},
+        sizes={f"mcqa-{name}/accuracy": len(rows)},
         extra={"prompt_templates": tag},
     )
     return write_report(out_dir / "report.json", report)

@@ -1,8 +1,10 @@
 """The one JSON report every eval writes, and the helpers that find and read reports.
 
 A report is `{"kind", "name", "created", "kodeio_version", "model", "data", "config",
-"counts", "metrics", "intervals"}`. `metrics` maps a metric name to a number on a 0-100
-scale; `intervals` maps the same names to `[low, high]` 95% intervals where one exists.
+"counts", "metrics", "intervals", "n"}`. `metrics` maps a metric name to a number on a 0-100
+scale; `intervals` maps the same names to `[low, high]` 95% intervals where one exists
+(Wilson for rates, bootstrap over sentences for chrF and BLEU); `n` to the number of items
+(problems, questions, sentences) each metric was measured on.
 `kodeio eval compare` needs only `metrics`, so any eval, present or future, is comparable.
 """
 
@@ -49,6 +51,7 @@ def build_report(
     counts: dict[str, Any],
     metrics: dict[str, float],
     intervals: dict[str, tuple[float, float]] | None = None,
+    sizes: dict[str, int] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from kodeio import __version__
@@ -67,6 +70,7 @@ def build_report(
             k: [round(float(lo), 6), round(float(hi), 6)]
             for k, (lo, hi) in (intervals or {}).items()
         },
+        "n": dict(sizes or {}),
         **(extra or {}),
     }
 

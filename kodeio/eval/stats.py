@@ -51,3 +51,51 @@ def score_interval(per_problem: Sequence[float]) -> tuple[float, float]:
     while staying well behaved at 0 and 100% where a bootstrap collapses to a point.
     """
     return wilson_interval(sum(per_problem), len(per_problem))
+
+
+def change_interval(
+    a: float, a_interval: tuple[float, float], b: float, b_interval: tuple[float, float]
+) -> tuple[float, float]:
+    """95% interval of the change b - a from each side's own 95% interval (Zou and Donner's
+    MOVER; with Wilson intervals it is Newcombe's interval for a difference of proportions).
+
+    It treats the two runs as independent samples. Base and tuned models scored on the same
+    items are positively correlated, which makes the true interval narrower: this one errs
+    on the side of "no measurable change", never of a change that is not there.
+    """
+    (la, ua), (lb, ub) = a_interval, b_interval
+    d = b - a
+    return (d - math.hypot(b - lb, ua - a), d + math.hypot(ub - b, a - la))
+
+
+def bootstrap_corpus_interval(
+    metric: object, hypotheses: Sequence[str], references: Sequence[str], n_bootstrap: int = 1000
+) -> tuple[float, float]:
+    """95% interval of a corpus-level sacrebleu metric (chrF, BLEU) by resampling sentences.
+
+    sacrebleu does the resampling (`corpus_score(n_bootstrap=...)`, seeded by its
+    SACREBLEU_SEED, 12345 unless set) and reports a percentile half-width around the mean of
+    the resampled scores; clipped to the metric's 0-100 range.
+    """
+    score = metric.corpus_score(list(hypotheses), [list(references)], n_bootstrap=n_bootstrap)  # type: ignore[attr-defined]
+    # sacrebleu keeps them as _mean and _ci; its own CLI prints them as "μ = mean ± ci".
+    mean, half = float(score._mean), float(score._ci)
+    return (min(100.0, max(0.0, mean - half)), max(0.0, min(100.0, mean + half)))
+
+
+def describe_change(
+    a: float,
+    a_interval: tuple[float, float] | None,
+    b: float,
+    b_interval: tuple[float, float] | None,
+) -> str:
+    """'+3.10 [-1.2, +7.4]: no measurable change', or the signed change with its interval.
+
+    Without an interval on both sides there is no way to tell a change from noise, and the
+    text says so rather than printing a bare difference."""
+    d = b - a
+    if a_interval is None or b_interval is None:
+        return f"{d:+.2f} (no interval: cannot tell from noise)"
+    lo, hi = change_interval(a, a_interval, b, b_interval)
+    verdict = "no measurable change" if lo <= 0.0 <= hi else ("up" if lo > 0 else "down")
+    return f"{d:+.2f} [{lo:+.1f}, {hi:+.1f}]: {verdict}"

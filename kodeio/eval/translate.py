@@ -28,6 +28,7 @@ from kodeio.errors import InputError
 from kodeio.eval.config import TranslateEvalConfig
 from kodeio.eval.report import build_report, file_fingerprint, write_report
 from kodeio.eval.single_answer import answer_each
+from kodeio.eval.stats import bootstrap_corpus_interval
 from kodeio.eval.templates import render, template_tag
 from kodeio.files import iter_jsonl
 from kodeio.synth.backends.base import Backend, Completion
@@ -145,18 +146,18 @@ def load_items(config: TranslateEvalConfig) -> list[TranslationItem]:
 
 def corpus_scores(
     hypotheses: list[str], references: list[str], target: str
-) -> tuple[dict[str, float], dict[str, str]]:
-    """Corpus chrF and BLEU, and the sacrebleu signature of each."""
+) -> tuple[dict[str, float], dict[str, tuple[float, float]], dict[str, str]]:
+    """Corpus chrF and BLEU, a 95% bootstrap interval and the sacrebleu signature of each."""
     from sacrebleu.metrics import BLEU, CHRF
 
-    chrf = CHRF()
-    bleu = BLEU(tokenize=BLEU_TOKENIZE[target])
-    scores = {
-        "chrF": chrf.corpus_score(hypotheses, [references]).score,
-        "BLEU": bleu.corpus_score(hypotheses, [references]).score,
+    metrics = {"chrF": CHRF(), "BLEU": BLEU(tokenize=BLEU_TOKENIZE[target])}
+    scores = {k: m.corpus_score(hypotheses, [references]).score for k, m in metrics.items()}
+    # Signatures first: they describe the point score (a bootstrap run adds "bs:1000").
+    signatures = {k: str(m.get_signature()) for k, m in metrics.items()}
+    intervals = {
+        k: bootstrap_corpus_interval(m, hypotheses, references) for k, m in metrics.items()
     }
-    signatures = {"chrF": str(chrf.get_signature()), "BLEU": str(bleu.get_signature())}
-    return scores, signatures
+    return scores, intervals, signatures
 
 
 def sentence_chrf(hypothesis: str, reference: str) -> float:
@@ -196,6 +197,8 @@ def run_stage(config: TranslateEvalConfig, backend: Backend | None = None) -> Pa
         backend=backend,
     )
     metrics: dict[str, float] = {}
+    intervals: dict[str, tuple[float, float]] = {}
+    sizes: dict[str, int] = {}
     signatures: dict[str, str] = {}
     counts: dict[str, Any] = {"items": len(items), "resumed": resumed}
     for direction in config.directions:
@@ -203,12 +206,13 @@ def run_stage(config: TranslateEvalConfig, backend: Backend | None = None) -> Pa
         if not mine:
             continue
         target = direction.split("-")[1]
-        scores, sigs = corpus_scores(
+        scores, spans, sigs = corpus_scores(
             [r["hypothesis"] for r in mine], [r["reference"] for r in mine], target
         )
         for name, value in scores.items():
-            metrics[f"translate-{direction}/{name}"] = value
-            signatures[f"translate-{direction}/{name}"] = sigs[name]
+            key = f"translate-{direction}/{name}"
+            metrics[key], intervals[key], sizes[key] = value, spans[name], len(mine)
+            signatures[key] = sigs[name]
         finish = Counter(r["finish_reason"] for r in mine)
         counts[direction] = {
             "sentences": len(mine),
@@ -224,6 +228,8 @@ def run_stage(config: TranslateEvalConfig, backend: Backend | None = None) -> Pa
         config=config.model_dump(mode="json"),
         counts=counts,
         metrics=metrics,
+        intervals=intervals,
+        sizes=sizes,
         extra={"signatures": signatures, "prompt_templates": tag},
     )
     return write_report(out_dir / "report.json", report)

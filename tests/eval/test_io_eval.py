@@ -11,6 +11,7 @@ import pytest
 from kodeio.cli import main
 from kodeio.eval.config import IoEvalConfig
 from kodeio.eval.io_eval import run_stage
+from kodeio.eval.stats import wilson_interval
 from kodeio.synth.backends.base import Backend, GenRequest
 from kodeio.synth.backends.scripted import ScriptedBackend
 
@@ -99,8 +100,11 @@ def test_cruxeval_data_scored_and_resumed(crux_file, tmp_path):
     assert m["io-input/pass@1"] == pytest.approx(62.5)
     assert m["io-output/pass@2"] == pytest.approx(75.0)
     assert "io-output/pass@5" not in m  # only 2 samples per prompt
-    lo, hi = report["intervals"]["io-output/pass@1"]
-    assert 0 <= lo < 62.5 < hi <= 100
+    # Wilson over the 4 problems, their per-problem scores summed as successes.
+    assert report["intervals"]["io-output/pass@1"] == pytest.approx(
+        [100 * x for x in wilson_interval(2.5, 4)]
+    )
+    assert report["n"] == {f"io-{m}/pass@{k}": 4 for m in ("output", "input") for k in (1, 2)}
     counts = report["counts"]["output"]
     assert counts["reasons"]["no_answer"] == 1 and counts["reasons"]["match"] == 5
     assert report["model"]["label"] == "scripted"

@@ -42,20 +42,20 @@ PAIRS = [
 
 def test_identical_and_disjoint_corpora():
     refs = ["The weather is really nice today.", "Take this medicine twice a day."]
-    perfect, _ = corpus_scores(refs, refs, "en")
+    perfect, _, _ = corpus_scores(refs, refs, "en")
     assert perfect == {"chrF": pytest.approx(100.0), "BLEU": pytest.approx(100.0)}
-    nothing, _ = corpus_scores(["zzz qqq", "xxx"], refs, "en")
+    nothing, _, _ = corpus_scores(["zzz qqq", "xxx"], refs, "en")
     assert nothing["BLEU"] == pytest.approx(0.0) and nothing["chrF"] < 5
 
 
 def test_known_scores_are_pinned():
     """BLEU worked out by hand; chrF as sacrebleu 2.6 computes it (chrF2, char 6-grams)."""
-    scores, sigs = corpus_scores(["The cat sat on the mat."], ["The cat is on the mat."], "en")
+    scores, _, sigs = corpus_scores(["The cat sat on the mat."], ["The cat is on the mat."], "en")
     # 13a tokens (7 each): n-gram precisions 6/7, 4/6, 2/5, 1/4; equal lengths, BP = 1.
     assert scores["BLEU"] == pytest.approx(100 * (6 / 7 * 4 / 6 * 2 / 5 * 1 / 4) ** 0.25)
     assert scores["chrF"] == pytest.approx(67.1727, abs=1e-3)
     assert "tok:13a" in sigs["BLEU"]
-    ko, sigs = corpus_scores(["오늘 날씨가 좋네요."], ["오늘 날씨가 정말 좋네요."], "ko")
+    ko, _, sigs = corpus_scores(["오늘 날씨가 좋네요."], ["오늘 날씨가 정말 좋네요."], "ko")
     # char tokens 9 vs 11: precisions 9/9, 7/8, 5/7, 3/6; BP = exp(1 - 11/9).
     bp = math.exp(1 - 11 / 9)
     assert ko["BLEU"] == pytest.approx(100 * bp * (7 / 8 * 5 / 7 * 3 / 6) ** 0.25)
@@ -91,10 +91,10 @@ def test_translate_pairs_end_to_end(tmp_path):
     cfg = TranslateEvalConfig(data=data, output_dir=tmp_path / "t", backend="scripted", name="s")
     report = json.loads(run_translate(cfg, backend=ScriptedBackend(translator)).read_text("utf-8"))
     m = report["metrics"]
-    expected_en, _ = corpus_scores(
+    expected_en, spans_en, _ = corpus_scores(
         [PAIRS[0]["en"], PAIRS[1]["en"], "I do not know."], [p["en"] for p in PAIRS], "en"
     )
-    expected_ko, _ = corpus_scores(
+    expected_ko, _, _ = corpus_scores(
         [PAIRS[0]["ko"], PAIRS[1]["ko"], "모르겠어요."], [p["ko"] for p in PAIRS], "ko"
     )
     assert m["translate-ko-en/chrF"] == pytest.approx(expected_en["chrF"])
@@ -102,6 +102,11 @@ def test_translate_pairs_end_to_end(tmp_path):
     assert m["translate-en-ko/chrF"] == pytest.approx(expected_ko["chrF"])
     assert 40 < m["translate-ko-en/chrF"] < 100
     assert report["counts"]["ko-en"]["sentences"] == 3
+    # Every metric carries its bootstrap interval and the sentences it was measured on.
+    assert report["intervals"]["translate-ko-en/chrF"] == pytest.approx(list(spans_en["chrF"]))
+    assert report["n"] == {
+        f"translate-{d}/{k}": 3 for d in ("ko-en", "en-ko") for k in ("chrF", "BLEU")
+    }
     rows = [json.loads(x) for x in (tmp_path / "t" / "items.jsonl").read_text("utf-8").splitlines()]
     assert len(rows) == 6 and {r["direction"] for r in rows} == {"ko-en", "en-ko"}
 
@@ -260,7 +265,9 @@ def test_compare_table_and_chart(tmp_path, capsys):
     assert rc == 0
     err = capsys.readouterr().err
     assert "R1-base" in err and "R1-ko" in err
-    assert "+10.00" in err and "-5.00" in err
+    # +10 with both sides +-5 is a change; -5 with the same intervals is inside the noise.
+    assert "+10.00 [+2.9, +17.1]: up" in err
+    assert "-5.00 [-12.1, +2.1]: no measurable change" in err
     for metric in ("io-output/pass@1", "mcqa-k/accuracy", "translate-ko-en/chrF"):
         assert metric in err
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
