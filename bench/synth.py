@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
 
-    from kodeio.synth.backends.vllm_backend import VllmBackend
+    from kodeio.llm.vllm_backend import VllmBackend
     from kodeio.synth.config import SynthConfig
     from kodeio.synth.pipeline import SynthRun
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, SetOption, ShardOption
+from kodeio.cli.options import ConfigOption, SetOption, ShardOption
 
 data_app = typer.Typer(
     help="Korean corpora (AI Hub parallel text, HF instruction/medical sets) and the training mix.",

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, SetOption
+from kodeio.cli.options import ConfigOption, SetOption
 
 eval_app = typer.Typer(
     help="Evaluate models: CRUXEval-style I/O prediction, translation, medical MCQA, "

@@ -16,16 +16,16 @@ from pydantic import Field, field_validator, model_validator
 
 from kodeio.config import StageConfig
 from kodeio.errors import ConfigError
-from kodeio.sandbox.config import SandboxConfig
-from kodeio.synth.config import (
+from kodeio.llm.config import (
     BackendName,
-    Language,
-    Mode,
+    EngineConfig,
     OpenAIConfig,
     SamplingConfig,
     TransformersConfig,
     VllmConfig,
 )
+from kodeio.sandbox.config import SandboxConfig
+from kodeio.synth.config import Language, Mode
 
 C = TypeVar("C", bound=StageConfig)
 CruxMode = Literal["input", "output"]
@@ -96,6 +96,20 @@ class ModelEvalConfig(StageConfig):
         if self.backend != "scripted" and not self.model:
             raise ValueError("key 'model' is required (a model id or local directory)")
         return self
+
+    def engine(self) -> EngineConfig:
+        """The engine settings `kodeio.llm.make_backend` starts a backend from (no adapter)."""
+        return EngineConfig(
+            backend=self.backend,
+            model=self.model or "scripted",
+            think_prefix=self.think_prefix,
+            concurrency=self.concurrency,
+            seed=self.sampling.seed,
+            vllm=self.vllm,
+            openai=self.openai,
+            transformers=self.transformers,
+            script=self.script,
+        )
 
     def label(self) -> str:
         if self.name:

@@ -1,6 +1,6 @@
-"""Model answers for the evals, through the synthesis stage's backends, resumably.
+"""Model answers for the evals, through the shared model backends (`kodeio.llm`), resumably.
 
-Every completion is appended to a generation journal (`kodeio.synth.journal`) the moment
+Every completion is appended to a generation journal (`kodeio.llm.journal`) the moment
 the engine returns it, keyed by a hash of everything that determines it (model, adapter,
 messages, n, sampling, prompt-template version). A rerun after a kill replays what was
 generated and asks the engine only for the rest; changing any of those inputs changes the
@@ -17,7 +17,7 @@ from typing import Any
 
 from kodeio.errors import ConfigError
 from kodeio.eval.config import ModelEvalConfig
-from kodeio.synth.backends.base import Backend, GenRequest, GenResult
+from kodeio.llm.base import Backend, GenRequest, GenResult
 
 
 def request_key(parts: dict[str, Any]) -> str:
@@ -61,9 +61,8 @@ def build_request(
 
 
 def make_eval_backend(config: ModelEvalConfig) -> Backend:
-    """The synthesis backend for this model, with the LoRA adapter applied if one is given."""
-    from kodeio.synth.backends import make_backend
-    from kodeio.synth.config import SynthConfig
+    """The backend for this model, with the LoRA adapter applied if one is given."""
+    from kodeio.llm import make_backend
 
     model = config.model or ""
     if (Path(model).is_absolute() or model.startswith((".", "~"))) and not Path(
@@ -72,27 +71,16 @@ def make_eval_backend(config: ModelEvalConfig) -> Backend:
         raise ConfigError(f"key 'model': {model} does not exist (a local model directory)")
     if config.adapter is not None and not Path(config.adapter).exists():
         raise ConfigError(f"key 'adapter': {config.adapter} does not exist")
-    vllm = config.vllm
-    if config.adapter is not None and config.backend == "vllm":
-        vllm = vllm.model_copy(update={"lora_path": str(config.adapter)})
     if config.adapter is not None and config.backend == "openai":
         raise ConfigError(
             "key 'adapter': the openai backend cannot load adapters; serve it (e.g. "
             "`vllm serve BASE --enable-lora --lora-modules NAME=PATH`) and pass --model NAME"
         )
-    synth = SynthConfig(
-        backend=config.backend,
-        model=config.model or "scripted",
-        think_prefix=config.think_prefix,
-        concurrency=config.concurrency,
-        batch_size=config.batch_size,
-        sampling=config.sampling,
-        vllm=vllm,
-        openai=config.openai,
-        transformers=config.transformers,
-        script=config.script,
-    )
-    backend = make_backend(synth)
+    engine = config.engine()
+    if config.adapter is not None and config.backend == "vllm":
+        vllm = engine.vllm.model_copy(update={"lora_path": str(config.adapter)})
+        engine = engine.model_copy(update={"vllm": vllm})
+    backend = make_backend(engine)
     if config.adapter is not None and config.backend == "transformers":
         from peft import PeftModel
 
@@ -117,7 +105,7 @@ def generate_all(
 
     The engine starts only if something is missing from the journal.
     """
-    from kodeio.synth.journal import GenerationJournal
+    from kodeio.llm.journal import GenerationJournal
 
     journal = GenerationJournal(journal_file)
     owned: Backend | None = None

@@ -31,8 +31,8 @@ from kodeio.eval.items import reopen_resumable
 from kodeio.eval.report import build_report, content_key, file_fingerprint, write_report
 from kodeio.eval.stats import pass_at_k, score_interval
 from kodeio.files import ResumableJsonl, atomic_write_text, iter_jsonl
+from kodeio.llm.base import Backend, GenRequest, GenResult
 from kodeio.progress import progress_bar
-from kodeio.synth.backends.base import Backend, GenRequest, GenResult
 from kodeio.synth.prompts import Pair, prediction_prompt, template_version
 
 ITEM_VERSION = "io-eval-v1"

@@ -26,7 +26,7 @@ from kodeio.eval.stats import wilson_interval
 from kodeio.eval.templates import render, template_tag
 from kodeio.eval.translate import answer_text
 from kodeio.files import iter_jsonl
-from kodeio.synth.backends.base import Backend, Completion
+from kodeio.llm.base import Backend, Completion
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨"
 

@@ -15,8 +15,8 @@ from kodeio.eval.config import ModelEvalConfig
 from kodeio.eval.generate import build_request, generate_all
 from kodeio.eval.items import reopen_resumable
 from kodeio.eval.report import content_key
+from kodeio.llm.base import Backend, Completion
 from kodeio.progress import progress_bar
-from kodeio.synth.backends.base import Backend, Completion
 
 T = TypeVar("T")
 

@@ -22,7 +22,7 @@ from kodeio.eval.config import (
     TranslateEvalConfig,
     load_eval_config,
 )
-from kodeio.synth.backends.base import Backend, GenRequest, GenResult
+from kodeio.llm.base import Backend, GenRequest, GenResult
 
 SUITE: tuple[tuple[str, type[ModelEvalConfig]], ...] = (
     ("io", IoEvalConfig),

@@ -31,7 +31,7 @@ from kodeio.eval.single_answer import answer_each
 from kodeio.eval.stats import bootstrap_corpus_interval
 from kodeio.eval.templates import render, template_tag
 from kodeio.files import iter_jsonl
-from kodeio.synth.backends.base import Backend, Completion
+from kodeio.llm.base import Backend, Completion
 
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 BLEU_TOKENIZE = {"en": "13a", "ko": "char"}

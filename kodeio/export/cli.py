@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, SetOption
+from kodeio.cli.options import ConfigOption, SetOption
 
 export_app = typer.Typer(
     help="Export a trained run: PEFT adapter, merged 16-bit weights, GGUF files (offline, "

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, SetOption
+from kodeio.cli.options import ConfigOption, SetOption
 
 sandbox_app = typer.Typer(
     help="Run untrusted Python functions in the sandbox (bubblewrap + seccomp + rlimits, fork server).",

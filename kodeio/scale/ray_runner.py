@@ -115,8 +115,8 @@ def _synth_chunk(config_json: dict[str, Any], rows: list[dict[str, Any]]) -> lis
     from pathlib import Path
 
     from kodeio.files import read_jsonl, write_jsonl
+    from kodeio.llm.journal import journal_path
     from kodeio.synth.config import SynthConfig
-    from kodeio.synth.journal import journal_path
     from kodeio.synth.pipeline import SynthRun
 
     with tempfile.TemporaryDirectory(prefix="kodeio-synth-") as tmp:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, RayOption, SetOption, ShardOption
+from kodeio.cli.options import ConfigOption, RayOption, SetOption, ShardOption
 
 synth_app = typer.Typer(
     help="Reasoning traces from a model, checked by execution, revised CodeI/O++ style.",

@@ -31,9 +31,9 @@ from typing import Any
 
 from kodeio.errors import ConfigError, InputError
 from kodeio.files import ResumableJsonl, atomic_path, iter_jsonl, partial_path
-from kodeio.synth.backends import Backend, BackendError, GenRequest, GenResult, make_backend
+from kodeio.llm import Backend, BackendError, GenRequest, GenResult, make_backend
+from kodeio.llm.journal import GenerationJournal, journal_path
 from kodeio.synth.config import SynthConfig
-from kodeio.synth.journal import GenerationJournal, journal_path
 from kodeio.synth.prompts import Pair, prediction_prompt, template_version
 from kodeio.synth.revision import (
     BACKEND_ERROR,
@@ -533,7 +533,7 @@ class SynthRun:
         never pays the engine's start-up."""
         if self._backend is None:
             started = time.perf_counter()
-            self._backend = make_backend(self.config)
+            self._backend = make_backend(self.config.engine())
             self.stats.load_seconds += time.perf_counter() - started
         return self._backend
 

@@ -28,17 +28,17 @@ from typing import Any
 from pydantic import Field
 
 from kodeio.config import StageConfig
-from kodeio.sandbox.config import SandboxConfig
-from kodeio.synth.backends.base import Backend, GenRequest
-from kodeio.synth.config import (
-    DEFAULT_MODEL,
+from kodeio.llm.base import Backend, GenRequest
+from kodeio.llm.config import (
     BackendName,
-    Language,
+    EngineConfig,
     OpenAIConfig,
     SamplingConfig,
     TransformersConfig,
     VllmConfig,
 )
+from kodeio.sandbox.config import SandboxConfig
+from kodeio.synth.config import DEFAULT_MODEL, Language
 from kodeio.synth.prompts import render
 from kodeio.synth.revision import split_completion
 
@@ -79,6 +79,20 @@ class UnifyConfig(StageConfig):
     sandbox: SandboxConfig = Field(default_factory=lambda: SandboxConfig(workers=2))
     validation_runs: int = Field(3, ge=1, le=50, description="generator draws that must pass")
     script: Path | None = None
+
+    def engine(self) -> EngineConfig:
+        """The engine settings `kodeio.llm.make_backend` starts a backend from."""
+        return EngineConfig(
+            backend=self.backend,
+            model=self.model,
+            think_prefix=self.think_prefix,
+            concurrency=self.concurrency,
+            seed=self.sampling.seed,
+            vllm=self.vllm,
+            openai=self.openai,
+            transformers=self.transformers,
+            script=self.script,
+        )
 
 
 class UnifyParseError(ValueError):
@@ -187,9 +201,9 @@ class LLMUnifier:
 
     def backend(self) -> Backend:
         if self._backend is None:
-            from kodeio.synth.backends import make_backend
+            from kodeio.llm import make_backend
 
-            self._backend = make_backend(self.config)  # type: ignore[arg-type]
+            self._backend = make_backend(self.config.engine())
         return self._backend
 
     def _request(self, prompt: str) -> GenRequest:

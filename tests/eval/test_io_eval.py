@@ -12,8 +12,8 @@ from kodeio.cli import main
 from kodeio.eval.config import IoEvalConfig
 from kodeio.eval.io_eval import run_stage
 from kodeio.eval.stats import wilson_interval
-from kodeio.synth.backends.base import Backend, GenRequest
-from kodeio.synth.backends.scripted import ScriptedBackend
+from kodeio.llm.base import Backend, GenRequest
+from kodeio.llm.scripted import ScriptedBackend
 
 CRUX = [
     {"id": "sample_0", "code": "def f(x):\n    return x * 3", "input": "4", "output": "12"},

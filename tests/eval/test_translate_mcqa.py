@@ -15,8 +15,8 @@ from kodeio.eval.mcqa import parse_letter
 from kodeio.eval.mcqa import run_stage as run_mcqa
 from kodeio.eval.translate import answer_text, corpus_scores, direction_of
 from kodeio.eval.translate import run_stage as run_translate
-from kodeio.synth.backends.base import GenRequest
-from kodeio.synth.backends.scripted import ScriptedBackend
+from kodeio.llm.base import GenRequest
+from kodeio.llm.scripted import ScriptedBackend
 
 PAIRS = [
     {

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from kodeio.synth.backends.openai_backend import OpenAIBackend
-from kodeio.synth.backends.vllm_backend import engine_kwargs
-from kodeio.synth.config import OpenAIConfig, VllmConfig
+from kodeio.llm.config import OpenAIConfig, VllmConfig
+from kodeio.llm.openai_backend import OpenAIBackend
+from kodeio.llm.vllm_backend import engine_kwargs
 
 URLS = ["http://a:8000/v1", "http://b:8000/v1", "http://c:8000/v1"]
 

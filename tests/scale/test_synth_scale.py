@@ -19,7 +19,7 @@ from synth.servers import ChatServer
 from synth.synth_fixtures import PAIRS, known_answers, write_pairs
 
 from kodeio.cli import main
-from kodeio.synth.backends.base import GenRequest
+from kodeio.llm.base import GenRequest
 
 from .conftest import Cluster
 

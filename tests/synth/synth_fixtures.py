@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kodeio.synth.backends.base import GenRequest
+from kodeio.llm.base import GenRequest
 
 # Three functions with known ground truth, in both value policies.
 PAIRS: list[dict[str, Any]] = [

@@ -3,6 +3,8 @@ and the transformers backend on the tiny Qwen2."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,10 +12,11 @@ from servers import CannedServer, FaultProxy
 from synth_fixtures import PAIRS, write_pairs
 
 from kodeio.files import read_jsonl
-from kodeio.synth.backends.base import GenRequest, render_with_template
-from kodeio.synth.backends.openai_backend import OpenAIBackend, completion_from_chat_message
-from kodeio.synth.backends.vllm_backend import engine_kwargs
-from kodeio.synth.config import OpenAIConfig, SynthConfig, VllmConfig
+from kodeio.llm.base import GenRequest, render_with_template
+from kodeio.llm.config import OpenAIConfig, VllmConfig
+from kodeio.llm.openai_backend import OpenAIBackend, completion_from_chat_message
+from kodeio.llm.vllm_backend import engine_kwargs
+from kodeio.synth.config import SynthConfig
 from kodeio.synth.pipeline import SynthRun
 
 ANSWER = 'n is 3.\n</think>\n\n```json\n{"output": 6}\n```'
@@ -98,3 +101,48 @@ def test_transformers_backend_tiny(tiny_model: Path, tmp_path: Path) -> None:
         assert 1 <= turn["tokens"]["completion"] <= 8  # random weights may hit EOS early
         assert turn["finish_reason"] in ("length", "stop")
         assert turn["tokens"]["prompt"] > 50
+
+
+def test_llm_package_imports_no_stage() -> None:
+    # kodeio.llm is the layer under synth and eval: importing all of it loads neither.
+    code = (
+        "import sys, kodeio.llm, kodeio.llm.journal, kodeio.llm.scripted, "
+        "kodeio.llm.openai_backend, kodeio.llm.vllm_backend, kodeio.llm.transformers_backend\n"
+        "higher = ('synth', 'eval', 'data', 'train', 'export', 'scale', 'pipeline', 'cli')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[:2][-1] in higher "
+        "and m.startswith('kodeio.')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_every_stage_config_gives_the_same_engine(tmp_path: Path) -> None:
+    from kodeio.eval.config import ModelEvalConfig
+    from kodeio.llm.config import EngineConfig
+    from kodeio.synth.unify import UnifyConfig
+
+    keys = {
+        "backend": "openai",
+        "model": "m",
+        "think_prefix": False,
+        "concurrency": 3,
+        "sampling": {"seed": 7, "temperature": 0.2},
+        "openai": {"base_urls": ["http://h:1/v1"]},
+        "vllm": {"max_model_len": 512},
+        "transformers": {"dtype": "bfloat16"},
+        "script": str(tmp_path / "s.json"),
+    }
+    want = EngineConfig(
+        backend="openai",
+        model="m",
+        think_prefix=False,
+        concurrency=3,
+        seed=7,
+        openai=OpenAIConfig(base_urls=["http://h:1/v1"]),
+        vllm=VllmConfig(max_model_len=512),
+        transformers={"dtype": "bfloat16"},
+        script=tmp_path / "s.json",
+    )
+    for stage in (SynthConfig, UnifyConfig, ModelEvalConfig):
+        assert stage.model_validate(keys).engine() == want, stage.__name__

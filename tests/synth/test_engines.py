@@ -20,8 +20,8 @@ from servers import CannedServer, FaultProxy, LlamaServer, smollm2_gguf
 from synth_fixtures import PAIRS, write_pairs
 
 from kodeio.files import read_jsonl
+from kodeio.llm.journal import journal_path
 from kodeio.synth.config import SynthConfig
-from kodeio.synth.journal import journal_path
 from kodeio.synth.pipeline import SynthRun
 
 pytestmark = pytest.mark.slow

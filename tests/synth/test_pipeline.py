@@ -15,10 +15,10 @@ from synth_fixtures import known_answers
 
 from kodeio.errors import InputError
 from kodeio.files import read_jsonl
-from kodeio.synth.backends.base import BackendError, GenRequest, GenResult
-from kodeio.synth.backends.scripted import ScriptedBackend
+from kodeio.llm.base import BackendError, GenRequest, GenResult
+from kodeio.llm.journal import journal_path
+from kodeio.llm.scripted import ScriptedBackend
 from kodeio.synth.config import SynthConfig
-from kodeio.synth.journal import journal_path
 from kodeio.synth.pipeline import SynthRun
 from kodeio.synth.traces import compute_stats, export, export_rows
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from kodeio.files import read_jsonl
-from kodeio.synth.backends.base import GenRequest
-from kodeio.synth.backends.scripted import ScriptedBackend
+from kodeio.llm.base import GenRequest
+from kodeio.llm.scripted import ScriptedBackend
 from kodeio.synth.io.seeds import RawCode
 from kodeio.synth.io.unifier import Unifier
 from kodeio.synth.unify import (

@@ -201,6 +201,7 @@ def test_training_import_path_survives_a_cpu_without_avx512(tmp_path: Path) -> N
         tmp_path,
         "import sys, torch\n"
         "import kodeio.cli\n"
+        "kodeio.cli.get_app()\n"
         "from kodeio.train.backend import select_backend\n"
         "backend, reason = select_backend('auto')\n"
         "print('capability', torch.backends.cpu.get_cpu_capability())\n"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, RayOption, SetOption, ShardOption
+from kodeio.cli.options import ConfigOption, RayOption, SetOption, ShardOption
 
 io_app = typer.Typer(
     help="Seeds (CodeI/O, CRUXEval, kodeio JSONL, .py code, HF datasets) to verified I/O pairs.",

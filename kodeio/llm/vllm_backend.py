@@ -22,7 +22,7 @@ from typing import Any
 
 from kodeio import crash
 from kodeio.errors import ConfigError
-from kodeio.synth.backends.base import (
+from kodeio.llm.base import (
     Backend,
     BackendError,
     Completion,
@@ -30,7 +30,7 @@ from kodeio.synth.backends.base import (
     GenResult,
     render_with_template,
 )
-from kodeio.synth.config import VllmConfig
+from kodeio.llm.config import VllmConfig
 
 CPU_KV_CACHE_CAP_GB = 8.0
 

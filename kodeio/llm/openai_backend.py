@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from kodeio.synth.backends.base import (
+from kodeio.llm.base import (
     THINK_OPEN,
     Backend,
     BackendError,
@@ -33,7 +33,7 @@ from kodeio.synth.backends.base import (
     GenResult,
     render_with_template,
 )
-from kodeio.synth.config import OpenAIConfig
+from kodeio.llm.config import OpenAIConfig
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 FATAL_STATUS = {401, 403, 404}  # wrong key, wrong model or wrong URL: retrying is pointless

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import SetOption
+from kodeio.cli.options import SetOption
 
 
 def run(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kodeio.cli_options import ConfigOption, SetOption
+from kodeio.cli.options import ConfigOption, SetOption
 
 
 def chat(

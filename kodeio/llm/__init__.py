@@ -1,11 +1,13 @@
-"""Model backends behind one interface: `vllm`, `openai`, `transformers` (and `scripted`)."""
+"""Model backends behind one interface: `vllm`, `openai`, `transformers` (and `scripted`).
+
+Shared by every stage that generates (synthesis, unify, eval); it imports none of them.
+A stage turns its config into an `EngineConfig` and asks `make_backend` for the engine.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from kodeio.errors import ConfigError
-from kodeio.synth.backends.base import (
+from kodeio.llm.base import (
     Backend,
     BackendError,
     BusyMeter,
@@ -13,38 +15,36 @@ from kodeio.synth.backends.base import (
     GenRequest,
     GenResult,
 )
-from kodeio.synth.config import SynthConfig
-
-if TYPE_CHECKING:
-    from kodeio.synth.unify import UnifyConfig
+from kodeio.llm.config import EngineConfig
 
 __all__ = [
     "Backend",
     "BackendError",
     "BusyMeter",
     "Completion",
+    "EngineConfig",
     "GenRequest",
     "GenResult",
     "make_backend",
 ]
 
 
-def make_backend(config: SynthConfig | UnifyConfig) -> Backend:
+def make_backend(config: EngineConfig) -> Backend:
     """The backend named in the config (imports the heavy engine only when chosen)."""
     if config.backend == "vllm":
-        from kodeio.synth.backends.vllm_backend import VllmBackend
+        from kodeio.llm.vllm_backend import VllmBackend
 
-        return VllmBackend(config.model, config.vllm, config.sampling.seed, config.think_prefix)
+        return VllmBackend(config.model, config.vllm, config.seed, config.think_prefix)
     if config.backend == "openai":
-        from kodeio.synth.backends.openai_backend import OpenAIBackend
+        from kodeio.llm.openai_backend import OpenAIBackend
 
         return OpenAIBackend(config.model, config.openai, config.concurrency, config.think_prefix)
     if config.backend == "transformers":
-        from kodeio.synth.backends.transformers_backend import TransformersBackend
+        from kodeio.llm.transformers_backend import TransformersBackend
 
         return TransformersBackend(config.model, config.transformers, config.think_prefix)
     if config.backend == "scripted":
-        from kodeio.synth.backends.scripted import ScriptedBackend
+        from kodeio.llm.scripted import ScriptedBackend
 
         if config.script is None:
             raise ConfigError("backend 'scripted' needs key 'script' (a JSON script file)")

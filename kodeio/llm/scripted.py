@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kodeio.errors import ConfigError
-from kodeio.synth.backends.base import Backend, Completion, GenRequest, GenResult
+from kodeio.llm.base import Backend, Completion, GenRequest, GenResult
 
 Responder = Callable[[GenRequest, int], str]
 

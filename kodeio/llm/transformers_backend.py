@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from kodeio.synth.backends.base import (
+from kodeio.llm.base import (
     Backend,
     Completion,
     GenRequest,
     GenResult,
     render_with_template,
 )
-from kodeio.synth.config import TransformersConfig
+from kodeio.llm.config import TransformersConfig
 
 
 class TransformersBackend(Backend):

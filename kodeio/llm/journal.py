@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kodeio.files import dumps
-from kodeio.synth.backends.base import Completion, GenRequest, GenResult
+from kodeio.llm.base import Completion, GenRequest, GenResult
 
 
 def journal_path(output: Path) -> Path:
