@@ -19,8 +19,13 @@ import functools
 import importlib
 import sys
 
-import click
 import typer
+from typer.core import TyperOption
+
+try:  # typer >= 0.2x parses with its own copy of click; its errors are that copy's classes
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older typer uses click itself
+    import click  # type: ignore[no-redef]
 
 from kodeio import __version__
 from kodeio.errors import KodeioError
@@ -40,6 +45,15 @@ COMMAND_MODULES = (
     "kodeio.cli.models",
     "kodeio.cli.ui",
 )
+
+
+def _flag_type(self: TyperOption, ctx: click.Context) -> str | None:
+    # typer prints "<bool>" after every flag in --help; a flag takes no value, so show none.
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+_option_type = TyperOption.display_type_rich
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
 
 class CommandModuleError(ImportError):
@@ -114,12 +128,12 @@ def main(argv: list[str] | None = None) -> int:
 
         console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         return 130
-    except click.ClickException as exc:
+    except click.ClickException as exc:  # a mistyped command or option: usage line, exit 2
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:
