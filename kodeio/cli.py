@@ -23,7 +23,7 @@ COMMAND_MODULES = (
     "kodeio.synth.io.cli",
     "kodeio.synth.verify.cli",
     "kodeio.synth.cli",
-    "kodeio.scale.cli",
+    "kodeio.merge_cli",
     "kodeio.data.cli",
     "kodeio.train.cli",
     "kodeio.eval.cli",
