@@ -30,6 +30,7 @@ from typing import Any
 from kodeio.errors import InputError
 from kodeio.files import iter_jsonl
 from kodeio.synth.io.seed import RawCode, Seed, SeedInput
+from kodeio.synth.io.seed import ValuePolicy as ValuePolicy  # re-exported with the types
 
 SEED_FORMATS = ("auto", "codeio", "cruxeval", "kodeio", "py")
 # Directory walks skip these: virtualenvs, VCS data and caches are not a code corpus.
