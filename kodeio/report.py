@@ -29,11 +29,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from kodeio.config import StageConfig
 from kodeio.errors import InputError
 from kodeio.files import atomic_write_text, iter_jsonl, partial_path
+from kodeio.wiring import Recipe, StageWiring
 
 TEMPLATE = "report.html"
 DATA_MARKER = "/*__KODEIO_REPORT_DATA__*/"
@@ -430,3 +431,36 @@ def run_stage(config: ReportConfig) -> Path:
     return write_report(
         config.run_dir, config.output, ReportOptions(samples_per_status=config.samples_per_status)
     )
+
+
+class ReportWiring(StageWiring):
+    """The report stage in `kodeio run`: the whole run directory -> RUN/report.html."""
+
+    name = "report"
+    sections = ("report",)
+
+    def configs(self, recipe: Recipe) -> dict[str, BaseModel]:
+        sec = recipe.section("report")
+        sec["run_dir"] = str(recipe.run)
+        sec["output"] = str(recipe.run / "report.html")
+        return {"report": recipe.validate(ReportConfig, sec, "report")}
+
+    def outputs(self, run: Path) -> list[Path]:
+        return [run / "report.html"]
+
+    def execute(self, configs: dict[str, Any]) -> None:
+        run_stage(configs["report"])
+
+    def counts(self, run: Path) -> dict[str, Any]:
+        return {"report": str(run / "report.html")}
+
+    def result(self, counts: dict[str, Any]) -> str:
+        return "report.html"
+
+    def footer(self, run: Path, counts: dict[str, Any]) -> list[str]:
+        report = run / "report.html"
+        return [f"report:  {report}"] if report.is_file() else []
+
+    def clean(self, run: Path) -> None:
+        super().clean(run)
+        (run / "report.html").unlink(missing_ok=True)

@@ -37,7 +37,7 @@ COMMAND_MODULES = (
     "kodeio.synth.io.cli",
     "kodeio.synth.verify.cli",
     "kodeio.synth.cli",
-    "kodeio.scale.cli",
+    "kodeio.cli.merge",
     "kodeio.data.cli",
     "kodeio.train.cli",
     "kodeio.eval.cli",

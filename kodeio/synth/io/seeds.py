@@ -1,4 +1,4 @@
-"""The seed type and the readers for every seed format the I/O stage accepts.
+"""The readers for every seed format the I/O stage accepts (the types: `kodeio.synth.io.seed`).
 
 A seed is one function plus (optionally) inputs to call it with, a generator that makes
 inputs, and CodeI/O-style descriptions. Readers turn each source format into seeds:
@@ -24,15 +24,14 @@ from __future__ import annotations
 import ast
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from kodeio.errors import InputError
 from kodeio.files import iter_jsonl
+from kodeio.synth.io.seed import RawCode, Seed, SeedInput
+from kodeio.synth.io.seed import ValuePolicy as ValuePolicy  # re-exported with the types
 
-ValuePolicy = Literal["json", "python"]
-SeedInput = dict[str, Any] | str  # {"args": [...], "kwargs": {...}} or call-args source
 SEED_FORMATS = ("auto", "codeio", "cruxeval", "kodeio", "py")
 # Directory walks skip these: virtualenvs, VCS data and caches are not a code corpus.
 SKIP_DIRS = {
@@ -46,47 +45,6 @@ SKIP_DIRS = {
     ".tox",
     "site-packages",
 }
-
-
-@dataclass(frozen=True)
-class Seed:
-    """One function to turn into (input, output) pairs."""
-
-    id: str
-    code: str
-    entry: str
-    format: ValuePolicy
-    inputs: tuple[SeedInput, ...] = ()
-    input_generator: str | None = None
-    problem_description: str | None = None
-    io_requirements: str | None = None
-    category: str | None = None
-    origin: str = "kodeio"  # the reader that produced it: codeio, cruxeval, kodeio, py, hf, unify
-    source: str = ""  # "path:line" (or "dataset:row") for messages and rejects
-    # The outputs the source recorded for `inputs` (CodeI/O `ios[].output`, CRUXEval `output`):
-    # ("json", value) or ("repr", python literal text). Compared with the executed output.
-    reference_outputs: tuple[tuple[str, Any] | None, ...] = ()
-    # Set by readers when the seed cannot run at all (e.g. a syntax error); becomes a reject.
-    problem: str | None = None
-    problem_detail: str | None = None
-
-    @property
-    def descriptions(self) -> dict[str, str | None]:
-        return {
-            "problem_description": self.problem_description,
-            "io_requirements": self.io_requirements,
-            "category": self.category,
-        }
-
-
-@dataclass(frozen=True)
-class RawCode:
-    """Code with no known entry, inputs or description: what a `Unifier` rewrites into seeds."""
-
-    id: str
-    code: str
-    source: str
-    functions: tuple[str, ...] = field(default=())  # callable candidates `ast` found
 
 
 # ---- helpers --------------------------------------------------------------------------------
