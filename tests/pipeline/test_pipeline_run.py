@@ -53,7 +53,7 @@ def kodeio_run(cwd: Path, *args: str, **kwargs) -> subprocess.CompletedProcess[s
 
 @pytest.fixture(scope="session")
 def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kodeio.data.seeds import quickstart_path
+    from kodeio.synth.io.seeds import quickstart_path
 
     rows = quickstart_path().read_text(encoding="utf-8").splitlines()[:3]
     path = tmp_path_factory.mktemp("pipeline-seeds") / "seeds.jsonl"

@@ -19,7 +19,7 @@ class IoWiring(StageWiring):
 
         sec = recipe.section("io")
         if not sec.get("seeds") and not sec.get("hf_dataset"):
-            from kodeio.data.seeds import quickstart_path
+            from kodeio.synth.io.seeds import quickstart_path
 
             sec["seeds"] = [str(quickstart_path())]
         sec["seeds"] = [str(find_path(p)) for p in sec.get("seeds") or []]

@@ -1,7 +1,7 @@
 """Assemble `quickstart.jsonl` from the seed sources in `src/` (deterministic bytes).
 
-    python -m kodeio.data.seeds.build            # rewrite quickstart.jsonl
-    python -m kodeio.data.seeds.build --check    # exit 1 if it is out of date
+    python -m kodeio.synth.io.seeds.build            # rewrite quickstart.jsonl
+    python -m kodeio.synth.io.seeds.build --check    # exit 1 if it is out of date
 
 Each row's `code` is self-contained: the stdlib imports and module-level helpers the entry
 function uses (found with `ast`), then the function itself, decorators removed. The
@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kodeio.data.seeds import quickstart_path
-from kodeio.data.seeds.src import MODULES
-from kodeio.data.seeds.src._registry import REGISTRY, SeedSpec
 from kodeio.files import dumps
+from kodeio.synth.io.seeds.corpus import quickstart_path
+from kodeio.synth.io.seeds.src import MODULES
+from kodeio.synth.io.seeds.src._registry import REGISTRY, SeedSpec
 
-SRC_PACKAGE = "kodeio.data.seeds.src"
+SRC_PACKAGE = "kodeio.synth.io.seeds.src"
 
 
 @dataclass
@@ -160,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = output.read_text(encoding="utf-8") if output.exists() else ""
         if current != text:
-            print(f"{output}: out of date; run python -m kodeio.data.seeds.build", file=sys.stderr)
+            print(
+                f"{output}: out of date; run python -m kodeio.synth.io.seeds.build", file=sys.stderr
+            )
             return 1
         return 0
     from kodeio.files import atomic_write_text

@@ -2,7 +2,7 @@
 
 import random
 
-from kodeio.data.seeds.src._registry import inputs_for, seed
+from kodeio.synth.io.seeds.src._registry import inputs_for, seed
 
 CATEGORY = "bit_manipulation"
 

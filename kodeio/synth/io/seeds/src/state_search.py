@@ -4,7 +4,7 @@ import random
 from collections import deque
 from heapq import heappop, heappush
 
-from kodeio.data.seeds.src._registry import inputs_for, seed
+from kodeio.synth.io.seeds.src._registry import inputs_for, seed
 
 CATEGORY = "state_search"
 

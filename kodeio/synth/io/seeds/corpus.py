@@ -1,6 +1,6 @@
 """The quickstart seed corpus: small functions written for kodeio, with input generators.
 
-`quickstart.jsonl` (package data, built by `python -m kodeio.data.seeds.build`) holds one
+`quickstart.jsonl` (package data, built by `python -m kodeio.synth.io.seeds.build`) holds one
 kodeio seed per line: `id`, `code`, `entry`, `input_generator`, `description`, `category`.
 The readable sources live in `src/`, one module per reasoning pattern.
 """

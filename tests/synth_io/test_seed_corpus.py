@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from kodeio.data.seeds import quickstart_path
-from kodeio.data.seeds.build import build_rows, render
-from kodeio.data.seeds.src import MODULES
-from kodeio.data.seeds.validate import validate_seeds
 from kodeio.files import read_jsonl
-from kodeio.synth.io.seeds import read_seeds
+from kodeio.synth.io.seeds import quickstart_path, read_seeds
+from kodeio.synth.io.seeds.build import build_rows, render
+from kodeio.synth.io.seeds.src import MODULES
+from kodeio.synth.io.seeds.validate import validate_seeds
 
 # The reasoning patterns the project brief asks the corpus to cover.
 CATEGORIES = {
@@ -137,3 +139,39 @@ def test_validator_catches_broken_seeds():
     assert any("none_output" in p for p in checks["bad/none"].problems)
     assert any("distinct input" in p for p in checks["bad/constant"].problems)
     assert any("container_too_large" in p for p in checks["bad/huge"].problems)
+
+
+def test_validate_seeds_command_lists_bad_seeds_and_fails(tmp_path: Path):
+    good = read_jsonl(quickstart_path())[0]
+    bad = {
+        "id": "bad/none",
+        "code": "def g(n):\n    n += 1\n",
+        "entry": "g",
+        "input_generator": "import random\n\ndef input_generator():\n"
+        "    return {'n': random.randint(0, 99)}\n",
+    }
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kodeio.cli", "io", "validate-seeds", str(seeds)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[-1].startswith("2 seeds, 1 with problems, ")
+    assert {line.split(":")[0] for line in lines[:-1]} == {"bad/none"}
+    assert proc.stderr.strip() == f"error: {seeds}: some seeds have problems (listed above)"
+
+
+def test_validate_seeds_command_names_the_missing_key(tmp_path: Path):
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text(json.dumps({"id": "x", "code": "def f():\n    return 1\n"}) + "\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kodeio.cli", "io", "validate-seeds", str(seeds)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == f"error: {seeds}:1: missing key(s) entry, input_generator"

@@ -1,6 +1,7 @@
 """Check seeds by running them in the sandbox: valid generators, small deterministic outputs.
 
-    python -m kodeio.data.seeds.validate [SEEDS.jsonl]
+    kodeio io validate-seeds [SEEDS.jsonl]
+    python -m kodeio.synth.io.seeds.validate [SEEDS.jsonl]     (the same check)
 
 For every seed, the input generator is called with several RNG seeds; each distinct kwargs
 dict is then executed twice, in sandboxes with different PYTHONHASHSEED values. A seed passes
@@ -18,6 +19,9 @@ from typing import Any
 
 from kodeio.sandbox import Job, Sandbox, SandboxConfig
 from kodeio.synth.io.filters import FilterConfig, check_pair
+
+# The keys `validate_seeds` reads from each row (kodeio seed JSONL).
+SEED_KEYS = ("id", "code", "entry", "input_generator")
 
 
 @dataclass
@@ -102,13 +106,14 @@ def validate_seeds(
     return list(checks.values())
 
 
-def main(argv: list[str] | None = None) -> int:
-    from kodeio.data.seeds import quickstart_path
+def validate_file(path: Path) -> int:
+    """Validate every seed in a kodeio seed JSONL, print the problems and a summary line.
+
+    Returns the exit status: 1 when any seed has a problem, else 0.
+    """
     from kodeio.files import read_jsonl
 
-    args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0]) if args else quickstart_path()
-    checks = validate_seeds(read_jsonl(path))
+    checks = validate_seeds(read_jsonl(path, required=SEED_KEYS))
     bad = [c for c in checks if c.problems]
     for check in bad:
         for problem in check.problems[:3]:
@@ -116,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     distinct = sum(len({json.dumps(o, sort_keys=True) for o in c.outputs}) for c in checks)
     print(f"{len(checks)} seeds, {len(bad)} with problems, {distinct} distinct outputs")
     return 1 if bad else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from kodeio.synth.io.seeds.corpus import quickstart_path
+
+    args = sys.argv[1:] if argv is None else argv
+    return validate_file(Path(args[0]) if args else quickstart_path())
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 import random
 from collections import deque
 
-from kodeio.data.seeds.src._registry import inputs_for, seed
+from kodeio.synth.io.seeds.src._registry import inputs_for, seed
 
 CATEGORY = "simulation"
 

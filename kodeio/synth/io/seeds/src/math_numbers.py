@@ -4,7 +4,7 @@ import math
 import random
 from fractions import Fraction
 
-from kodeio.data.seeds.src._registry import inputs_for, seed
+from kodeio.synth.io.seeds.src._registry import inputs_for, seed
 
 CATEGORY = "math"
 
