@@ -42,8 +42,9 @@ from kodeio.data.mix.config import (
     SplitConfig,
     TracesSource,
 )
-from kodeio.data.mix.merge import ShardReplay, merge_shards
-from kodeio.data.mix.plan import MixResult, SourceReport, build_mix, plan_targets, take
+from kodeio.data.mix.merge import merge_shards
+from kodeio.data.mix.plan import MixResult, build_mix, plan_targets, take
+from kodeio.data.mix.replay import ShardReplay
 from kodeio.data.mix.shards import SHARD_BATCH, write_shard
 from kodeio.data.mix.sources import (
     ROLES,
@@ -53,7 +54,7 @@ from kodeio.data.mix.sources import (
     validate_messages,
 )
 from kodeio.data.mix.stage import run_stage
-from kodeio.data.mix.stats import content_fingerprint
+from kodeio.data.mix.stats import SourceReport, content_fingerprint
 from kodeio.data.mix.write import to_dataset_dict, write_mix
 
 __all__ = [

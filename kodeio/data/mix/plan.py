@@ -14,37 +14,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kodeio.data.formatting import seeded_rng
 from kodeio.data.mix.config import SPLITS, MixConfig, Source
 from kodeio.data.mix.sources import Sample, iter_source
-from kodeio.data.mix.stats import mix_stats
+from kodeio.data.mix.stats import SourceReport, mix_stats
 from kodeio.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
-    from kodeio.data.mix.merge import ShardReplay
+    from kodeio.data.mix.replay import ShardReplay
 
 # (sample, None), or in a merge (sample, (dedup key, MinHash values)) from a shard
 SignedRows = Iterator[tuple[Sample, tuple[bytes, Any] | None]]
-
-
-@dataclass
-class SourceReport:
-    name: str
-    kind: str
-    license: str | None
-    read: int = 0
-    duplicates_exact: int = 0
-    duplicates_near: int = 0
-    length_filtered: int = 0
-    unique: int = 0
-    target: int = 0
-    upsample_factor: float = 1.0
-    capped: bool = False
-    rows: dict[str, int] = field(default_factory=dict)
-    tokens: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -8,11 +8,11 @@ formats all rows (cheap), so row ids stay those of one run; `kodeio merge` repla
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import IO, Any
 
 from kodeio.data.mix.config import MixConfig
+from kodeio.data.mix.minhash import encode_minhash
 from kodeio.data.mix.plan import deduplicator, near_dedup_enabled, token_counter
 from kodeio.data.mix.sources import Sample, iter_source
 from kodeio.errors import ConfigError
@@ -81,15 +81,3 @@ def _write_batch(fh: IO[str], batch: list[ShardRow], counter: Any, dedup: Any) -
             "tokens": None if lengths is None else lengths[j],
         }
         fh.write(dumps(record) + "\n")
-
-
-def encode_minhash(values: Any) -> str:
-    import numpy as np
-
-    return base64.b64encode(np.asarray(values, dtype="<u8").tobytes()).decode("ascii")
-
-
-def decode_minhash(text: str) -> Any:
-    import numpy as np
-
-    return np.frombuffer(base64.b64decode(text), dtype="<u8").astype(np.uint64)

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kodeio.data.mix.config import SPLITS, MixConfig
 from kodeio.data.mix.sources import Sample
 
-if TYPE_CHECKING:
-    from kodeio.data.mix.plan import SourceReport
+
+@dataclass
+class SourceReport:
+    name: str
+    kind: str
+    license: str | None
+    read: int = 0
+    duplicates_exact: int = 0
+    duplicates_near: int = 0
+    length_filtered: int = 0
+    unique: int = 0
+    target: int = 0
+    upsample_factor: float = 1.0
+    capped: bool = False
+    rows: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, Any] = field(default_factory=dict)
 
 
 def content_fingerprint(splits: dict[str, list[Sample]]) -> str:
