@@ -150,16 +150,36 @@ def find_config(model: str, offline: bool = True) -> tuple[dict[str, Any], str]:
             f"model {model}: config.json is not in the HF cache or kodeio's copies, and the plan "
             "is offline (HF_HUB_OFFLINE); download it or pass a local model directory"
         )
-    try:
-        from huggingface_hub import hf_hub_download
+    return _read(_download(model)), f"Hub ({model})"
 
-        path = Path(hf_hub_download(model, "config.json"))
+
+def _download(model: str) -> Path:
+    """config.json from the Hub; without a route to it, one line at once rather than the
+    client's five logged retries."""
+    import logging
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants, hf_hub_download
+
+    missing = f"model {model}: config.json is not in the HF cache or kodeio's copies, and "
+    host = urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        raise ConfigError(missing + f"{host} cannot be resolved (offline?)") from None
+    quiet = logging.getLogger("huggingface_hub")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        return Path(hf_hub_download(model, "config.json"))
     except Exception as exc:
         raise ConfigError(
-            f"model {model}: config.json is not in the HF cache or kodeio's copies, and the "
-            f"Hub could not be reached ({type(exc).__name__}); pass a local model directory"
+            missing + f"the Hub did not give it ({type(exc).__name__}); pass a local model "
+            "directory"
         ) from None
-    return _read(path), f"Hub ({model})"
+    finally:
+        quiet.setLevel(level)
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -72,3 +72,22 @@ def test_quantization_list_is_read_from_source() -> None:
     source = 'from typing import Literal\nQuantizationMethods = Literal["awq", "fp8"]\nX = 1\n'
     assert quantization_methods(source) == {"awq", "fp8"}
     assert quantization_methods("X = 1\n") is None
+
+
+def test_no_route_to_the_hub_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from kodeio.errors import ConfigError
+    from kodeio.plan.model_config import find_config
+
+    def no_dns(*args: object) -> None:
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", lambda *a, **k: None)
+    with pytest.raises(ConfigError, match=r"nobody/nothing: .* cannot be resolved") as err:
+        find_config("nobody/nothing", offline=False)
+    assert "\n" not in str(err.value)
+    # A shipped copy is found without the Hub.
+    cfg, source = find_config("deepseek-ai/DeepSeek-R1-Distill-Qwen-32B", offline=False)
+    assert cfg["num_key_value_heads"] == 8 and "kodeio's copy" in source
