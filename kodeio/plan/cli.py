@@ -37,6 +37,8 @@ def plan(
     Without --gpu or --vram-gb the plan is for this machine's first CUDA GPU. Exits non-zero
     with one line when a stage will not fit or load, naming the closest setting that does.
     """
+    from pydantic import ValidationError
+
     from kodeio.config import describe_validation_error
     from kodeio.errors import ConfigError
     from kodeio.plan.config import PlanConfig
@@ -52,12 +54,8 @@ def plan(
             overhead_gb=overhead_gb,
             mean_fraction=mean_fraction,
         )
-    except Exception as exc:
-        from pydantic import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise ConfigError(describe_validation_error(exc, "kodeio plan", "--")) from None
-        raise
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, "kodeio plan", "--")) from None
     run_stage(cfg)
 
 
