@@ -33,6 +33,7 @@ from kodeio.errors import KodeioError
 # Order of registration (typer lists plain commands before command groups in `--help`).
 COMMAND_MODULES = (
     "kodeio.cli.pipeline",
+    "kodeio.plan.cli",
     "kodeio.sandbox.cli",
     "kodeio.synth.io.cli",
     "kodeio.synth.verify.cli",

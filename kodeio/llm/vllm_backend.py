@@ -68,6 +68,12 @@ def engine_kwargs(model: str, config: VllmConfig, seed: int, on_gpu: bool) -> di
         kwargs["max_model_len"] = config.max_model_len
     if config.quantization:
         kwargs["quantization"] = config.quantization
+    if config.kv_cache_dtype != "auto":
+        kwargs["kv_cache_dtype"] = config.kv_cache_dtype
+    if config.max_num_seqs is not None:
+        kwargs["max_num_seqs"] = config.max_num_seqs
+    if config.enable_prefix_caching is not None:
+        kwargs["enable_prefix_caching"] = config.enable_prefix_caching
     if on_gpu:
         kwargs["gpu_memory_utilization"] = config.gpu_memory_utilization or 0.9
     else:

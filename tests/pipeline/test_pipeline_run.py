@@ -20,6 +20,7 @@ from kodeio.pipeline import STAGES, load_recipe, validate_recipe
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "configs" / "quickstart-cpu.yaml"
 GPU_RECIPE = ROOT / "configs" / "r1-distill-32b-ko.yaml"
+H100_RECIPE = ROOT / "configs" / "r1-distill-32b-ko-h100.yaml"
 KODEIO = [sys.executable, "-m", "kodeio.cli"]
 
 
@@ -72,14 +73,14 @@ def full_run(tmp_path_factory: pytest.TempPathFactory, seeds: Path) -> tuple[Pat
 
 
 def test_both_recipes_validate_against_every_stage_config() -> None:
-    for recipe in (QUICKSTART, GPU_RECIPE):
+    for recipe in (QUICKSTART, GPU_RECIPE, H100_RECIPE):
         configs = validate_recipe(recipe)
         assert list(configs) == list(STAGES)
         assert set(configs["data"]) == {"data_aihub", "data_mix"}
         assert {"base.translate", "tuned.translate", "base.mcqa"} <= set(configs["eval"])
     gpu = validate_recipe(GPU_RECIPE)
     assert gpu["synth"]["synth"].reasoning_language == "ko"
-    assert gpu["synth"]["synth"].vllm.quantization == "bitsandbytes"
+    assert gpu["synth"]["synth"].vllm.quantization == "awq_marlin"  # vLLM 0.32: no bitsandbytes
     assert gpu["train"]["train"].preset == "r1-32b-24gb"
     assert gpu["export"]["export"].quant == ["q4_k_m", "q5_k_m", "q8_0"]
     assert gpu["export"]["export"].verify is False
