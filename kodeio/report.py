@@ -321,10 +321,36 @@ def collect_evals(run_dir: Path) -> dict[str, Any]:
                     "created": report.get("created"),
                     "metrics": report["metrics"],
                     "intervals": report.get("intervals") or {},
+                    "n": report.get("n") or {},
                     "counts": report.get("counts") or {},
                 }
             )
-    return {"state": "done" if reports else "not run", "reports": reports}
+    return {
+        "state": "done" if reports else "not run",
+        "reports": reports,
+        "changes": eval_changes(root),
+    }
+
+
+def eval_changes(root: Path) -> list[dict[str, Any]]:
+    """Base -> tuned for every metric both have (RUN/eval/base, RUN/eval/tuned), with the
+    change's 95% interval; empty when the run has no such pair."""
+    if not ((root / "base").is_dir() and (root / "tuned").is_dir()):
+        return []
+    from kodeio.eval.compare import change_text, collect, comparison_rows
+
+    base, tuned = collect(root / "base", "base"), collect(root / "tuned", "tuned")
+    return [
+        {
+            "metric": name,
+            "base": a,
+            "tuned": b,
+            "n": base.sizes.get(name),
+            "change": change_text(base, tuned, name),
+        }
+        for name, a, b in comparison_rows(base, tuned)
+        if a is not None and b is not None
+    ]
 
 
 def _eval_label(relative: Path) -> str:

@@ -93,15 +93,41 @@ class EvalWiring(StageWiring):
         run_compare(root / "base", root / "tuned", root / "compare.png", "base", "tuned")
 
     def counts(self, run: Path) -> dict[str, Any]:
-        from kodeio.eval.compare import collect
+        """Each model's metrics (as before), plus their 95% intervals, item counts and the
+        change from base to tuned with its interval."""
+        from kodeio.eval.compare import change_text, collect
 
-        return {label: collect(run / "eval" / label, label).metrics for label in LABELS}
+        runs = {label: collect(run / "eval" / label, label) for label in LABELS}
+        base, tuned = runs["base"], runs["tuned"]
+        return {
+            **{label: r.metrics for label, r in runs.items()},
+            "intervals": {
+                label: {k: list(pair) for k, pair in r.intervals.items()}
+                for label, r in runs.items()
+            },
+            "n": base.sizes,
+            "change": {k: change_text(base, tuned, k) for k in base.metrics if k in tuned.metrics},
+        }
 
     def result(self, counts: dict[str, Any]) -> str:
         base, tuned = counts.get("base") or {}, counts.get("tuned") or {}
-        # Headline metrics (percent): before -> after.
+        intervals = counts.get("intervals") or {}
+        sizes, change = counts.get("n") or {}, counts.get("change") or {}
+
+        def value(label: str, metrics: dict[str, float], key: str) -> str:
+            if key not in metrics:
+                return "-"
+            pair = (intervals.get(label) or {}).get(key)
+            return f"{metrics[key]:.1f}" + (f" [{pair[0]:.1f}, {pair[1]:.1f}]" if pair else "")
+
+        # Headline metrics (0-100): before -> after, each with its 95% interval, then the
+        # change, which says "no measurable change" when its interval covers zero.
         keys = [k for k in base if k.endswith(("/accuracy", "/pass@1", "/chrF"))]
-        return "\n".join(f"{k} {base[k]:.1f} → {tuned.get(k, float('nan')):.1f}" for k in keys)
+        return "\n".join(
+            f"{k} (n={sizes.get(k, '?')}): {value('base', base, k)} → "
+            f"{value('tuned', tuned, k)}; {change.get(k) or 'change: -'}"
+            for k in keys
+        )
 
 
 def _write_tail(source: Path, skip: int, dest: Path) -> None:

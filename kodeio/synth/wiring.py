@@ -9,6 +9,13 @@ from pydantic import BaseModel
 
 from kodeio.wiring import Recipe, StageWiring, count_lines, find_path
 
+# Below this verified share the teacher, not the data, is what limits the run.
+FEW_VERIFIED = 0.2
+TEACHER_COMMAND = (
+    "kodeio run -c configs/teacher-api.yaml "
+    "--set synth.openai.base_urls='[\"https://YOUR-ENDPOINT/v1\"]' --set synth.model=NAME"
+)
+
 
 class SynthWiring(StageWiring):
     name = "synth"
@@ -50,8 +57,24 @@ class SynthWiring(StageWiring):
             "verified": verified,
             "yield": round(verified / st.traces, 4) if st.traces else 0.0,
             "by_status": dict(st.by_status),
+            "failure_reasons": st.to_dict()["failure_reasons"],
             "sft_rows": count_lines(run / "synth" / "sft.jsonl"),
         }
 
     def result(self, counts: dict[str, Any]) -> str:
         return f"verified yield {counts['verified']}/{counts['traces']} = {counts['yield']:.1%}"
+
+    def footer(self, run: Path, counts: dict[str, Any]) -> list[str]:
+        traces, verified = counts.get("traces", 0), counts.get("verified", 0)
+        if not traces or verified / traces >= FEW_VERIFIED:
+            return []
+        reasons = counts.get("failure_reasons") or {}
+        top = ", ".join(f"{name} {n}" for name, n in list(reasons.items())[:3])
+        return [
+            f"[yellow]synth verified {'no' if not verified else 'few'} traces "
+            f"({verified} of {traces}); why the rest failed: {top or 'unknown'} "
+            f"(kodeio synth stats {run / 'synth' / 'traces.jsonl'}).[/]",
+            "The model writing the traces is too weak to teach (a 135M model gets a few "
+            "percent right); point synthesis at a real reasoning model:",
+            f"  {TEACHER_COMMAND}",
+        ]

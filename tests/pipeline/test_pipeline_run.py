@@ -115,7 +115,8 @@ def test_quickstart_end_to_end(full_run: tuple[Path, str]) -> None:
     assert 0 <= counts["synth"]["verified"] <= counts["synth"]["traces"]
     assert counts["train"]["global_step"] == 2
     assert counts["data"]["train"] > 0
-    assert set(counts["eval"]) == {"base", "tuned"} and counts["eval"]["base"]
+    assert set(counts["eval"]) == {"base", "tuned", "intervals", "n", "change"}
+    assert counts["eval"]["base"] and set(counts["eval"]["change"]) == set(counts["eval"]["base"])
     assert (run_dir / "train" / "adapter" / "adapter_config.json").is_file()
     ggufs = list((run_dir / "export").glob("*-f16.gguf"))
     assert len(ggufs) == 1 and ggufs[0].stat().st_size > 1_000_000
