@@ -86,7 +86,16 @@ def check_complete(rows: list[dict], n_pairs: int, modes: int = 2) -> None:
     assert len(rows) == n_pairs * modes
     assert len({r["id"] for r in rows}) == len(rows)  # no duplicates
     for row in rows:
-        assert row["status"] in ("verified_first", "verified_revised", "failed")
+        # The status is the one the turns' verdicts imply: first correct turn wins.
+        correct = [t["verdict"]["correct"] for t in row["turns"]]
+        expected = (
+            "failed"
+            if True not in correct
+            else "verified_first"
+            if correct.index(True) == 0
+            else "verified_revised"
+        )
+        assert row["status"] == expected, (row["id"], correct)
         assert row["turns"] and all(t["completion"] is not None for t in row["turns"])
         assert row["tokens"]["completion"] > 0
 
