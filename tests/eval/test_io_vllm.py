@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from kodeio.testing.tiny import tiny_model_dir
-
 pytestmark = pytest.mark.slow
 
 CRUX = [
@@ -22,11 +20,6 @@ CRUX = [
     {"id": "sample_1", "code": "def f(s):\n    return s[::-1]", "input": "'ab'", "output": "'ba'"},
     {"id": "sample_2", "code": "def f(xs):\n    return len(xs)", "input": "[1, 2]", "output": "2"},
 ]
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    return tiny_model_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

