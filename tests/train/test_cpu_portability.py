@@ -34,7 +34,7 @@ ON_X86 = platform.machine().lower() in ("x86_64", "amd64")
 
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_TOKEN", "WANDB"))}
-    # Offline, and one OpenMP thread (spin-waiting on a shared box slows tiny runs 25x).
+    # Offline, and one OpenMP thread (spin-waiting on a shared box slows tiny runs a lot).
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1")
     return env
 

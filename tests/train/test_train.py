@@ -34,8 +34,8 @@ def kodeio_cmd(*args: str) -> list[str]:
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_TOKEN", "WANDB"))}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONHASHSEED="0")
-    # One thread: the tiny model gains nothing from two, and OpenMP spin-waiting on a shared
-    # CI box made a 150-step run 25x slower (measured: 8 s vs 196 s of training).
+    # One thread: the tiny model gains nothing from two, and OpenMP threads spin-waiting on
+    # a shared CI box slow a short run down many times over.
     env["OMP_NUM_THREADS"] = "1"
     return env
 
