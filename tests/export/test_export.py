@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import PROMPTS
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -46,10 +45,15 @@ def test_export_all_writes_every_part_with_a_true_manifest(full_export: Path) ->
     assert m["gguf"]["pre_tokenizer"] == "qwen2"  # changed vocabulary: recognized by split rules
 
 
-def test_f16_parity_is_exact_and_quantized_agreement_is_reported(full_export: Path) -> None:
+def test_f16_parity_is_exact_and_quantized_agreement_is_reported(
+    full_export: Path, parity_prompts: list[str]
+) -> None:
     m = _manifest(full_export)
     f16 = m["parity"]["f16"]
-    assert f16["status"] == "pass" and f16["prompts_exact"] == f"{len(PROMPTS)}/{len(PROMPTS)}"
+    assert (
+        f16["status"] == "pass"
+        and f16["prompts_exact"] == f"{len(parity_prompts)}/{len(parity_prompts)}"
+    )
     assert f16["tokenizer_match"] is True
     reference = [d["hf_tokens"] for d in f16["details"]]
     for q in ("q8_0", "q4_k_m"):
@@ -62,7 +66,7 @@ def test_f16_parity_is_exact_and_quantized_agreement_is_reported(full_export: Pa
         total = sum(max(len(d["hf_tokens"]), len(d["gguf_tokens"])) for d in details)
         assert parity["token_agreement"] == round(sum(matched) / total, 4)
         exact = [d["hf_tokens"] == d["gguf_tokens"] for d in details]
-        assert parity["prompts_exact"] == f"{sum(exact)}/{len(PROMPTS)}"
+        assert parity["prompts_exact"] == f"{sum(exact)}/{len(parity_prompts)}"
         # --verify without --strict: a divergence is reported, never failed or hidden.
         assert parity["status"] == ("pass" if all(exact) else "reported")
     by_path = {f["path"]: f for f in m["files"]}
@@ -84,7 +88,9 @@ def test_q4_k_m_really_uses_k_quant_blocks(full_export: Path) -> None:
     ).stat().st_size / 2
 
 
-def test_f16_gguf_greedy_equals_transformers_generate(full_export: Path) -> None:
+def test_f16_gguf_greedy_equals_transformers_generate(
+    full_export: Path, parity_prompts: list[str]
+) -> None:
     """Independent of kodeio's parity code: HF generate() vs llama-cpp-python generate()."""
     import torch
     from llama_cpp import Llama
@@ -96,7 +102,7 @@ def test_f16_gguf_greedy_equals_transformers_generate(full_export: Path) -> None
     m = _manifest(full_export)
     llm = Llama(str(full_export / f"{m['name']}-f16.gguf"), n_ctx=256, verbose=False, seed=0)
     try:
-        for prompt in PROMPTS:
+        for prompt in parity_prompts:
             text = tok.apply_chat_template(
                 [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
             )
