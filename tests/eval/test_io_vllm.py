@@ -22,25 +22,6 @@ CRUX = [
 ]
 
 
-@pytest.fixture(scope="session")
-def tiny_adapter(tiny_model, tmp_path_factory) -> Path:
-    """A LoRA adapter with non-zero B, so applying it changes the model's outputs."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    out = tmp_path_factory.mktemp("adapter")
-    model = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32)
-    peft = get_peft_model(
-        model,
-        LoraConfig(
-            r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], init_lora_weights=False
-        ),
-    )
-    peft.save_pretrained(out)
-    return out
-
-
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "VLLM_LOGGING_LEVEL": "WARNING", "TOKENIZERS_PARALLELISM": "false"}
     return subprocess.run(

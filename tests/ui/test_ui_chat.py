@@ -138,22 +138,6 @@ def test_chat_command_with_piped_stdin(smollm2_gguf):
     assert len(lines) >= 2 and ("sea" in lines[1].lower() or "wave" in lines[1].lower())
 
 
-@pytest.fixture(scope="module")
-def tiny_adapter(tiny_model, tmp_path_factory):
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(str(tiny_model), dtype=torch.float32)
-    config = LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"])
-    config.init_lora_weights = False  # random B too, so the adapter changes the outputs
-    peft_model = get_peft_model(model, config)
-    out = tmp_path_factory.mktemp("adapter")
-    peft_model.save_pretrained(str(out))
-    return out
-
-
 def test_hf_directory_streams_like_generate_and_adapter_applies(tiny_model, tiny_adapter):
     import torch
 
