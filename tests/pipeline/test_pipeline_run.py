@@ -112,7 +112,15 @@ def test_quickstart_end_to_end(full_run: tuple[Path, str]) -> None:
     counts = {s: manifest["stages"][s]["counts"] for s in STAGES}
     assert counts["io"]["pairs"] >= 4
     assert counts["synth"]["traces"] == 8  # 4 pairs x 2 modes
-    assert 0 <= counts["synth"]["verified"] <= counts["synth"]["traces"]
+    # The verified count is the traces file's own tally, and the summary prints it.
+    traces = [
+        json.loads(line)
+        for line in (run_dir / "synth" / "traces.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    verified = sum(r["status"] != "failed" for r in traces)
+    assert counts["synth"]["verified"] == verified
+    assert counts["synth"]["sft_rows"] == verified
+    assert f"verified yield {verified}/{len(traces)}" in stdout
     assert counts["train"]["global_step"] == 2
     assert counts["data"]["train"] > 0
     assert set(counts["eval"]) == {"base", "tuned", "intervals", "n", "change"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import subprocess
 import sys
@@ -13,8 +14,10 @@ import pytest
 
 from kodeio.files import read_jsonl
 from kodeio.synth.io.seeds import quickstart_path, read_seeds
+from kodeio.synth.io.seeds import src as src_package
 from kodeio.synth.io.seeds.build import build_rows, render
 from kodeio.synth.io.seeds.src import MODULES
+from kodeio.synth.io.seeds.src._registry import REGISTRY
 from kodeio.synth.io.seeds.validate import validate_seeds
 
 # The reasoning patterns the project brief asks the corpus to cover.
@@ -88,7 +91,23 @@ def test_shape_ids_and_categories(rows):
 
 
 def test_every_module_contributes(rows):
-    assert len(MODULES) == len(CATEGORIES)
+    # Every source file is listed in MODULES, each module owns one distinct category, and
+    # every seed it registers is in the shipped file under that category.
+    src_dir = Path(src_package.__file__).parent
+    on_disk = {p.stem for p in src_dir.glob("*.py") if not p.stem.startswith("_")}
+    assert on_disk == set(MODULES), on_disk ^ set(MODULES)
+    shipped = {r["id"]: r["category"] for r in rows}
+    owners: dict[str, str] = {}
+    for name in MODULES:
+        module = importlib.import_module(f"{src_package.__name__}.{name}")
+        assert module.CATEGORY in CATEGORIES, (name, module.CATEGORY)
+        assert owners.setdefault(module.CATEGORY, name) == name, (name, owners[module.CATEGORY])
+        specs = REGISTRY.get(module.__name__, [])
+        assert len(specs) >= 10, (name, len(specs))
+        for spec in specs:
+            seed_id = f"{module.CATEGORY}/{spec.function.__name__}"
+            assert shipped.get(seed_id) == module.CATEGORY, seed_id
+    assert set(owners) == CATEGORIES
 
 
 def test_io_stage_reads_the_corpus_as_kodeio_seeds():
