@@ -81,8 +81,15 @@ class LlamaServer:
     """llama.cpp's OpenAI-compatible server (`python -m llama_cpp.server`) on loopback. It can
     be killed (SIGKILL) and restarted on the same port mid-run."""
 
-    def __init__(self, model: Path, port: int | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        model: Path,
+        port: int | None = None,
+        log: Path | None = None,
+        extra: tuple[str, ...] = (),
+    ) -> None:
         self.model = model
+        self.extra = extra
         self.port = port or _free_port()
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
@@ -94,7 +101,7 @@ class LlamaServer:
     def start(self, timeout: float = 180.0) -> None:
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model),
                "--host", "127.0.0.1", "--port", str(self.port),
-               "--n_ctx", "2048", "--n_threads", "2"]  # fmt: skip
+               "--n_ctx", "2048", "--n_threads", "2", *self.extra]  # fmt: skip
         out = self.log.open("ab") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -104,7 +111,8 @@ class LlamaServer:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/v1/models")
-                if conn.getresponse().status == 200:
+                # 401 too: a server started with --api_key answers only to its key.
+                if conn.getresponse().status in (200, 401):
                     return
             except OSError:
                 time.sleep(0.2)
@@ -138,3 +146,9 @@ def llama_server(
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def make_llama_server(smollm2_gguf: Path) -> Callable[..., LlamaServer]:
+    """A server of one's own (for flags the shared one does not take: --api_key)."""
+    return lambda **kwargs: LlamaServer(smollm2_gguf, **kwargs)
