@@ -40,7 +40,7 @@ def test_export_rl_dataset_prompts_and_rewards(tmp_path: Path, language: str, re
     texts = [RIGHT[i] for i in ds["id"]]
     infos = ds["verification_info"]
     assert reward(ds["prompt"], texts, verification_info=infos) == [1.0] * 6
-    wrong = ["</think>\n```json\n{\"output\": 0}\n```"] * 6
+    wrong = ['</think>\n```json\n{"output": 0}\n```'] * 6
     assert reward(ds["prompt"], wrong, verification_info=infos) == [0.0] * 6
 
 
