@@ -8,6 +8,7 @@ See docs/rl.md.
 
 from kodeio.reward.config import RewardConfig
 from kodeio.reward.execution import ExecutionReward
+from kodeio.reward.format import FormatReward
 from kodeio.reward.verl import compute_score
 
-__all__ = ["ExecutionReward", "RewardConfig", "compute_score"]
+__all__ = ["ExecutionReward", "FormatReward", "RewardConfig", "compute_score"]

@@ -50,6 +50,9 @@ class ExecutionReward:
         self._sandbox: Sandbox | None = None
         self._lock = threading.Lock()
         self.last_verdicts: list[Verdict] = []
+        # Running totals for the trainer's verified rate (read and reset by take_counts).
+        self.verified_count = 0
+        self.scored_count = 0
 
     # ---- the sandbox, shared across calls ----------------------------------------------
     def sandbox(self) -> Sandbox:
@@ -80,6 +83,12 @@ class ExecutionReward:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
+    def take_counts(self) -> tuple[int, int]:
+        """(verified, scored) since the last call, and start counting again."""
+        counts = (self.verified_count, self.scored_count)
+        self.verified_count = self.scored_count = 0
+        return counts
+
     # ---- scoring ------------------------------------------------------------------------
     def __call__(
         self,
@@ -109,8 +118,10 @@ class ExecutionReward:
         with self._lock:
             verdicts = list(verify(items, self._verify_config, sandbox=self.sandbox()))
         self.last_verdicts = verdicts
+        self.verified_count += sum(v.correct for v in verdicts)
+        self.scored_count += len(verdicts)
         bonus = self.config.format_bonus
         return [
-            float(v.correct) + (bonus if bonus and well_formed(t, v) else 0.0)
+            float(v.correct) + (bonus if bonus and well_formed(t, v.extraction) else 0.0)
             for t, v in zip(texts, verdicts, strict=True)
         ]

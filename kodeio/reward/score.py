@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from kodeio.errors import InputError
-from kodeio.synth.verify import Verdict, VerifyItem
-from kodeio.synth.verify.extract import THINK_CLOSE
+from kodeio.synth.verify import VerifyItem
+from kodeio.synth.verify.extract import THINK_CLOSE, Extraction
 from kodeio.synth.verify.formats import item_from_row
 
 # The fields a `verification_info` dict may hold: VerifyItem's, less `id` and `prediction`.
@@ -80,9 +80,8 @@ def make_item(info: dict[str, Any], text: str, index: int, trust_model_code: boo
     return item_from_row(_WHERE, index, row, "kodeio")
 
 
-def well_formed(text: str, verdict: Verdict) -> bool:
+def well_formed(text: str, ext: Extraction | None) -> bool:
     """One closed `</think>` and an answer that parses after it."""
-    ext = verdict.extraction
     return (
         ext is not None
         and ext.ok

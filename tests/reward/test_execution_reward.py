@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kodeio.errors import InputError
-from kodeio.reward import ExecutionReward, compute_score
+from kodeio.reward import ExecutionReward, FormatReward, compute_score
 
 DOUBLE = "def f(x):\n    return x * 2\n"
 THIRD = "def f(x):\n    return x / 3\n"
@@ -206,3 +206,12 @@ def test_verl_compute_score() -> None:
     truth = json.dumps(info(mode="input"))
     assert compute_score("kodeio", answer("input", "21"), truth, {"split": "train"}) == 1.0
     assert compute_score("kodeio", answer("input", "20"), info(mode="input")) == 0.0
+
+
+def test_format_reward_and_verified_counts(reward: ExecutionReward) -> None:
+    texts = [answer("output", "42"), answer("output", "7"), "<think>cut off", "42"]
+    assert FormatReward()(["p"] * 4, texts, verification_info=[info()] * 4) == [1, 1, 0, 0]
+    reward.take_counts()
+    reward(["p"] * 4, texts, verification_info=[info()] * 4)
+    assert reward.take_counts() == (2, 4)
+    assert reward.take_counts() == (0, 0)
