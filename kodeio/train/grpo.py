@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kodeio.config import dump_config
-from kodeio.errors import InputError
+from kodeio.errors import ConfigError, InputError
 from kodeio.files import atomic_write_text, dumps
 from kodeio.progress import console
 from kodeio.train.config import TrainConfig
@@ -151,8 +151,17 @@ def grpo_args(
 ) -> Any:
     from trl import GRPOConfig
 
+    try:
+        return _grpo_config(GRPOConfig, config, precision, backend, out, weights)
+    except ValueError as exc:  # TRL's own checks, e.g. batch sizes and num_generations
+        raise ConfigError(f"train.grpo: {str(exc).splitlines()[0]}") from None
+
+
+def _grpo_config(
+    cls: Any, config: TrainConfig, precision: Any, backend: str, out: Path, weights: list[float]
+) -> Any:
     g = config.grpo
-    return GRPOConfig(
+    return cls(
         output_dir=str(out),
         per_device_train_batch_size=config.per_device_train_batch_size,
         gradient_accumulation_steps=config.gradient_accumulation_steps,
@@ -196,15 +205,19 @@ def run_grpo(config: TrainConfig) -> Path:
 
     datasets.disable_progress_bars()
     prompts = load_rl_prompts(config.data)  # bad data fails here, before anything is written
-    out.mkdir(parents=True, exist_ok=True)
-    dump_config(config, out / "config.yaml")
-
     from kodeio.train.backend import pick_precision, select_backend, wants_4bit
 
     backend, fallback = select_backend(config.backend)
     precision = pick_precision(config)
     wants_4bit(config, precision)
+    funcs, weights, execution = reward_functions(config)
+    args = grpo_args(config, precision, backend, out / "checkpoints", weights)  # TRL's checks
+    out.mkdir(parents=True, exist_ok=True)
+    dump_config(config, out / "config.yaml")
+    selected = backend
     model, tokenizer, backend, load_fallback = _load_policy(config, backend, precision)
+    if backend != selected:  # Unsloth could not load the model: settings for the fallback
+        args = grpo_args(config, precision, backend, out / "checkpoints", weights)
     fallback = fallback or load_fallback
     if fallback:
         console.print(f"[yellow]warning:[/] {fallback}; training with transformers + peft + TRL "
@@ -213,7 +226,6 @@ def run_grpo(config: TrainConfig) -> Path:
         f"grpo · backend [bold]{backend}[/] · device {precision.device} · {precision.dtype_name}"
         f" · {len(prompts)} prompts x {config.grpo.num_generations} generations"
     )
-    funcs, weights, execution = reward_functions(config)
     steps_path = out / "grpo_steps.jsonl"
     if not resume_from:
         steps_path.unlink(missing_ok=True)
@@ -233,7 +245,7 @@ def run_grpo(config: TrainConfig) -> Path:
             trainer = GRPOTrainer(
                 model=model,
                 reward_funcs=funcs,
-                args=grpo_args(config, precision, backend, out / "checkpoints", weights),
+                args=args,
                 train_dataset=prompts,
                 processing_class=tokenizer,
                 callbacks=[progress.as_callback(), StepLog(execution, steps_path).as_callback()],

@@ -77,3 +77,14 @@ def test_grpo_bad_data_is_one_line(tiny_model: Path, tmp_path: Path, capsys) -> 
     err = capsys.readouterr().err
     assert "missing key(s)" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_grpo_batch_that_cannot_hold_whole_groups_is_a_config_error(
+    tiny_model: Path, rl_data: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "o"
+    argv = [*grpo_argv(tiny_model, rl_data, out, steps=1), "--set", "train.grpo.num_generations=3"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "train.grpo:" in err and "num_generations" in err and "Traceback" not in err
+    assert not out.exists()
