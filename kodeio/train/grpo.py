@@ -197,6 +197,18 @@ def _grpo_config(
     )
 
 
+def _trim_step_log(path: Path, resume_from: Path | None) -> None:
+    """Keep the logged steps the resumed checkpoint has seen (all gone on a fresh start):
+    steps logged after it, before a kill, are trained and logged again."""
+    if resume_from is None or not path.is_file():
+        path.unlink(missing_ok=True)
+        return
+    step = int(resume_from.name.rpartition("-")[2])
+    from kodeio.files import read_jsonl, write_jsonl
+
+    write_jsonl(path, [row for row in read_jsonl(path) if int(row["step"]) <= step])
+
+
 def run_grpo(config: TrainConfig) -> Path:
     """Train with GRPO, export the adapter and reports; return OUTPUT (the run directory)."""
     out = config.resolved_output_dir
@@ -227,8 +239,7 @@ def run_grpo(config: TrainConfig) -> Path:
         f" · {len(prompts)} prompts x {config.grpo.num_generations} generations"
     )
     steps_path = out / "grpo_steps.jsonl"
-    if not resume_from:
-        steps_path.unlink(missing_ok=True)
+    _trim_step_log(steps_path, resume_from)
 
     from contextlib import nullcontext
 

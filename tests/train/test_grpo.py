@@ -62,6 +62,9 @@ def test_grpo_trains_checkpoints_and_resumes(tiny_model: Path, rl_data: Path, tm
     ]
 
     assert main(grpo_argv(tiny_model, rl_data, out, steps=5)) == 2  # exists: needs --resume
+    # As if killed after logging step 4, before its checkpoint: step 4 is logged once again.
+    with (out / "grpo_steps.jsonl").open("a") as fh:
+        fh.write(json.dumps({**steps[-1], "step": 4}) + "\n")
     assert main([*grpo_argv(tiny_model, rl_data, out, steps=5), "--resume"]) == 0
     resumed = json.loads((out / "train_summary.json").read_text())
     assert resumed["global_step"] == 5
@@ -88,3 +91,22 @@ def test_grpo_batch_that_cannot_hold_whole_groups_is_a_config_error(
     err = capsys.readouterr().err
     assert "train.grpo:" in err and "num_generations" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_cpu_log_probs_match_trls_unfused_reference() -> None:
+    """TorchLogProbs (CPU) against TRL's own selective_log_softmax and entropy_from_logits."""
+    import torch
+    from trl.trainer.utils import entropy_from_logits, selective_log_softmax
+
+    from kodeio.train.cpu_logprobs import TorchLogProbs
+
+    gen = torch.Generator().manual_seed(0)
+    hidden = torch.randn(7, 16, generator=gen)
+    weight = torch.randn(50, 16, generator=gen)
+    targets = torch.randint(0, 50, (7,), generator=gen)
+    logp, entropy, *_ = TorchLogProbs.apply(
+        hidden, weight, None, targets, 0.7, 4096, None, 1.0, ("log_probs", "entropy")
+    )
+    logits = hidden @ weight.T
+    assert torch.allclose(logp, selective_log_softmax(logits, targets, temperature=0.7), atol=1e-5)
+    assert torch.allclose(entropy, entropy_from_logits(logits / 0.7), atol=1e-5)
