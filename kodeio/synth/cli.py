@@ -108,7 +108,13 @@ def stats(
 
 @synth_app.command("export")
 def export(
-    traces: Annotated[Path, typer.Argument(help="Traces JSONL from `kodeio synth run`.")],
+    traces: Annotated[
+        Path,
+        typer.Argument(
+            help="Traces JSONL from `kodeio synth run` (with --format rl: I/O pairs JSONL "
+            "from `kodeio io run`)."
+        ),
+    ],
     output: Annotated[
         Path,
         typer.Option(
@@ -122,10 +128,35 @@ def export(
         str,
         typer.Option(help="multi: the turns as a conversation; single: one response."),
     ] = "multi",
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format", help="sft: conversations from traces; rl: prompts for GRPO from pairs."
+        ),
+    ] = "sft",
+    language: Annotated[
+        str, typer.Option(help="rl: language of the prompt templates, en or ko.")
+    ] = "en",
+    modes: Annotated[
+        str | None, typer.Option(help="rl: comma-separated output,input (default both).")
+    ] = None,
 ) -> None:
-    """Write SFT conversations {"id","messages","source"} with the reasoning inside <think>."""
+    """Write SFT conversations {"id","messages","source"} with the reasoning inside <think>.
+
+    With --format rl: one GRPO prompt per I/O pair and mode, {"prompt", "verification_info"}
+    for `kodeio.reward.ExecutionReward` (docs/rl.md).
+    """
     from kodeio.errors import ConfigError
     from kodeio.progress import console
+
+    if format_ not in ("sft", "rl"):
+        raise ConfigError(f"--format: expected 'sft' or 'rl', got {format_!r}")
+    if format_ == "rl":
+        from kodeio.synth.rl_data import MODES, export_rl
+
+        n, path = export_rl(traces, output, _modes(modes) or MODES, language)
+        console.print(f"wrote {n} RL prompts ({language}) to {path}", highlight=False)
+        return
     from kodeio.synth.traces import export as export_traces
 
     if style not in ("multi", "single"):

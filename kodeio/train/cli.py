@@ -1,4 +1,4 @@
-"""`kodeio train`: LoRA SFT (Unsloth, falling back to transformers + peft + TRL)."""
+"""`kodeio train`: LoRA SFT or GRPO (Unsloth, falling back to transformers + peft + TRL)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,10 @@ def register(app: typer.Typer) -> None:
         backend: Annotated[
             str | None, typer.Option("--backend", help="auto | unsloth | transformers.")
         ] = None,
+        method: Annotated[
+            str | None,
+            typer.Option("--method", help="sft (default) or grpo: RL on execution rewards."),
+        ] = None,
         resume: Annotated[
             bool,
             typer.Option("--resume", help="Continue from the latest checkpoint in the output dir."),
@@ -73,10 +77,16 @@ def register(app: typer.Typer) -> None:
                 "max_seq_length": max_seq_length,
                 "backend": backend,
                 "resume": True if resume else None,
+                "method": method,
             },
             section="train",
         )
-        from kodeio.train.stage import run_stage
+        if cfg.method == "grpo":
+            from kodeio.train.grpo import run_grpo
 
-        out = run_stage(cfg)
+            out = run_grpo(cfg)
+        else:
+            from kodeio.train.stage import run_stage
+
+            out = run_stage(cfg)
         typer.echo(str(out / "adapter"))

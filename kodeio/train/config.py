@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from kodeio.config import StageConfig
+from kodeio.train.grpo_config import GrpoOptions
 
 DEFAULT_MODEL = "unsloth/DeepSeek-R1-Distill-Qwen-32B-unsloth-bnb-4bit"
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
@@ -77,6 +78,12 @@ class TrainConfig(StageConfig):
     """LoRA SFT settings. Paths are relative to the current directory."""
 
     preset: str | None = Field(None, description=f"One of {', '.join(PRESETS)}; fills unset keys.")
+    method: Literal["sft", "grpo"] = Field(
+        "sft", description="sft: LoRA SFT on conversations; grpo: RL on execution rewards."
+    )
+    grpo: GrpoOptions = Field(
+        default_factory=GrpoOptions, description="GRPO settings (method: grpo); docs/rl.md."
+    )
     model: str = Field(DEFAULT_MODEL, description="Base model: hub id or local HF directory.")
     data: list[str] = Field(
         default_factory=list,

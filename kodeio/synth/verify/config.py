@@ -24,6 +24,12 @@ class VerifyConfig(StageConfig):
         description="judge traces without </think> wrong (reason 'unterminated'); "
         "turn on for R1-style synthesis, off for models that do not think aloud",
     )
+    literal_inputs: bool = Field(
+        False,
+        description="run a predicted input only when its arguments are literals (reason "
+        "'non_literal_input' otherwise): code in the arguments runs in the job's own process "
+        "and could write its own result; on for RL rewards",
+    )
     batch_size: int = Field(
         1024, ge=1, description="items read, extracted and sent to the sandbox per batch"
     )

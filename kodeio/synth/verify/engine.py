@@ -20,7 +20,13 @@ from itertools import islice
 from typing import Any, Literal
 
 from kodeio.sandbox import Job, Result, Sandbox
-from kodeio.sandbox.values import format_call_args, literal_repr, parse_literal, to_json_lossless
+from kodeio.sandbox.values import (
+    format_call_args,
+    literal_repr,
+    parse_call_args,
+    parse_literal,
+    to_json_lossless,
+)
 from kodeio.synth.verify.config import VerifyConfig
 from kodeio.synth.verify.extract import Extraction, extract_answer, interpret_answer
 from kodeio.synth.verify.judge import POLICIES, Policy, json_normalize, judge_values
@@ -90,7 +96,8 @@ class Verdict:
     """The judgement of one prediction.
 
     `reason`: match, mismatch, no_answer, unparsable, wrong_key, unterminated,
-    wrong_function, not_a_call, copies_call, invalid_input, exec_error:<Type>, timeout, memory, blocked,
+    wrong_function, not_a_call, copies_call, invalid_input, non_literal_input,
+    exec_error:<Type>, timeout, memory, blocked,
     crashed, no_result, output_too_large, unrepresentable.
     `produced`: in input mode, what the entry returned on the predicted input.
     `answer`: the extracted prediction (a value, or a CallAnswer for call-form inputs).
@@ -272,7 +279,7 @@ def _plan(item: VerifyItem, cfg: VerifyConfig) -> _Plan:
         correct = judge_values(ext.value, expected, item.policy, cfg.rel_tol, cfg.abs_tol)
         plan.verdict = _verdict(plan, correct, "match" if correct else "mismatch")
         return plan
-    call_input, problem = _call_input(ext.value, item)
+    call_input, problem = _call_input(ext.value, item, cfg.literal_inputs)
     if problem is not None:
         plan.verdict = _verdict(plan, False, problem[0], error=problem[1])
         return plan
@@ -334,16 +341,26 @@ def _plan_cruxeval(plan: _Plan, ext: Extraction) -> bool:
 
 
 def _call_input(
-    answer: Any, item: VerifyItem
+    answer: Any, item: VerifyItem, literal_only: bool = False
 ) -> tuple[dict[str, Any] | str | None, tuple[str, str] | None]:
     """The sandbox input for a predicted input, or (reason, detail) why it is not run.
 
     A call form `f(...)` must call the entry itself; calling anything else is wrong and is
     never executed. A dict is keyword arguments (CodeI/O's `{"input": {...}}`); bare call
     arguments are passed as written; any other value is the single positional argument
-    (CodeI/O calls `f(input)` when the input is not an object).
+    (CodeI/O calls `f(input)` when the input is not an object). With `literal_only`, call
+    arguments that are code rather than literals are not run: that code would run in the
+    job's own process, where it could write any result it likes.
     """
     if isinstance(answer, CallAnswer):
+        if literal_only and (answer.func is None or answer.func == item.entry):
+            try:
+                parse_call_args(answer.args_source)
+            except PARSE_ERRORS:
+                return None, (
+                    "non_literal_input",
+                    f"the arguments are code, not literals: {answer.args_source[:80]}",
+                )
         if answer.func is None:
             if item.cruxeval_rules:
                 return None, ("not_a_call", f"expected a call {item.entry}(...)")

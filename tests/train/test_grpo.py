@@ -1,0 +1,112 @@
+"""`kodeio train --method grpo` on CPU: the tiny model, RL prompts from `synth export
+--format rl`, rewards from ExecutionReward's real sandbox, a checkpoint and a resumed run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kodeio.cli import main
+from kodeio.files import read_jsonl
+from kodeio.testing.known_pairs import write_pairs
+
+
+@pytest.fixture(scope="module")
+def rl_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("rl")
+    pairs = write_pairs(root / "io.jsonl")
+    out = root / "rl"
+    assert main(["synth", "export", str(pairs), "--format", "rl", "-o", str(out)]) == 0
+    return out
+
+
+def grpo_argv(tiny_model: Path, rl_data: Path, out: Path, steps: int) -> list[str]:
+    sets = {
+        "train.preset": "cpu-smoke",
+        "train.samples": "false",
+        "train.per_device_train_batch_size": "2",
+        "train.save_steps": "3",
+        "train.learning_rate": "1e-4",
+        "train.grpo.num_generations": "2",
+        "train.grpo.max_completion_length": "12",
+        "train.grpo.beta": "0.04",
+        "train.grpo.reward.sandbox.workers": "2",
+    }
+    argv = ["train", "--method", "grpo", "--model", str(tiny_model), "--data", str(rl_data),
+            "-o", str(out), "--max-steps", str(steps), "--backend", "transformers"]  # fmt: skip
+    for key, value in sets.items():
+        argv += ["--set", f"{key}={value}"]
+    return argv
+
+
+def test_grpo_trains_checkpoints_and_resumes(tiny_model: Path, rl_data: Path, tmp_path: Path):
+    out = tmp_path / "grpo"
+    assert main(grpo_argv(tiny_model, rl_data, out, steps=3)) == 0
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["method"] == "grpo" and summary["global_step"] == 3
+    assert (out / "checkpoints" / "checkpoint-3" / "trainer_state.json").is_file()
+    assert (out / "adapter" / "adapter_config.json").is_file()
+    assert (out / "reward.png").stat().st_size > 0
+    steps = read_jsonl(out / "grpo_steps.jsonl")
+    assert [s["step"] for s in steps] == [1, 2, 3]
+    for s in steps:
+        # Every completion went through the reward: 2 prompts x 2 generations per step.
+        assert s["verified_rate"] is not None and 0.0 <= s["verified_rate"] <= 1.0
+        assert s["reward_mean"] == pytest.approx(s["verified_rate"])
+        assert s["completion_length"] > 0
+    state = json.loads((out / "trainer_state.json").read_text())
+    assert [e["verified_rate"] for e in state["log_history"] if "reward" in e] == [
+        s["verified_rate"] for s in steps
+    ]
+
+    assert main(grpo_argv(tiny_model, rl_data, out, steps=5)) == 2  # exists: needs --resume
+    # As if killed after logging step 4, before its checkpoint: step 4 is logged once again.
+    with (out / "grpo_steps.jsonl").open("a") as fh:
+        fh.write(json.dumps({**steps[-1], "step": 4}) + "\n")
+    assert main([*grpo_argv(tiny_model, rl_data, out, steps=5), "--resume"]) == 0
+    resumed = json.loads((out / "train_summary.json").read_text())
+    assert resumed["global_step"] == 5
+    assert resumed["resumed_from"].endswith("checkpoint-3")
+    assert [s["step"] for s in read_jsonl(out / "grpo_steps.jsonl")] == [1, 2, 3, 4, 5]
+
+
+def test_grpo_bad_data_is_one_line(tiny_model: Path, tmp_path: Path, capsys) -> None:
+    sft = tmp_path / "sft.jsonl"
+    sft.write_text(json.dumps({"messages": [{"role": "user", "content": "hi"}]}) + "\n")
+    out = tmp_path / "o"
+    assert main(grpo_argv(tiny_model, sft, out, steps=1)) == 1
+    err = capsys.readouterr().err
+    assert "missing key(s)" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_grpo_batch_that_cannot_hold_whole_groups_is_a_config_error(
+    tiny_model: Path, rl_data: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "o"
+    argv = [*grpo_argv(tiny_model, rl_data, out, steps=1), "--set", "train.grpo.num_generations=3"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "train.grpo:" in err and "num_generations" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_cpu_log_probs_match_trls_unfused_reference() -> None:
+    """TorchLogProbs (CPU) against TRL's own selective_log_softmax and entropy_from_logits."""
+    import torch
+    from trl.trainer.utils import entropy_from_logits, selective_log_softmax
+
+    from kodeio.train.cpu_logprobs import TorchLogProbs
+
+    gen = torch.Generator().manual_seed(0)
+    hidden = torch.randn(7, 16, generator=gen)
+    weight = torch.randn(50, 16, generator=gen)
+    targets = torch.randint(0, 50, (7,), generator=gen)
+    logp, entropy, *_ = TorchLogProbs.apply(
+        hidden, weight, None, targets, 0.7, 4096, None, 1.0, ("log_probs", "entropy")
+    )
+    logits = hidden @ weight.T
+    assert torch.allclose(logp, selective_log_softmax(logits, targets, temperature=0.7), atol=1e-5)
+    assert torch.allclose(entropy, entropy_from_logits(logits / 0.7), atol=1e-5)
