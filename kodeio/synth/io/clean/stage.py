@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from kodeio.config import StageConfig
-from kodeio.files import atomic_path, dumps
+from kodeio.files import atomic_path, dumps, iter_jsonl
 from kodeio.progress import progress_bar
 from kodeio.synth.io.clean.benchmarks import parse_call, read_benchmark, seed_calls
 from kodeio.synth.io.clean.matcher import (
@@ -114,19 +114,42 @@ class CleanStats:
 
     def counts(self) -> dict[str, Any]:
         """The numbers `run.json` carries."""
-        by_reason: Counter[str] = Counter()
-        by_source: dict[str, dict[str, int]] = {}
-        for (reason, source, method), n in sorted(self.removed.items()):
-            by_reason[reason] += n
-            by_source.setdefault(source, {})[method] = n
         return {
             "seeds": self.seeds_read,
             "kept": self.kept,
-            "duplicate": by_reason["duplicate"],
-            "contaminated": by_reason["contaminated"],
             "benchmarks": dict(self.benchmarks),
-            "removed": by_source,
+            **tally(self.removed),
         }
+
+
+def tally(removed: Counter[tuple[str, str, str]]) -> dict[str, Any]:
+    """Removed seeds per reason, and per matched source and method."""
+    by_reason: Counter[str] = Counter()
+    by_source: dict[str, dict[str, int]] = {}
+    for (reason, source, method), n in sorted(removed.items()):
+        by_reason[reason] += n
+        by_source.setdefault(source, {})[method] = n
+    return {
+        "duplicate": by_reason["duplicate"],
+        "contaminated": by_reason["contaminated"],
+        "removed": by_source,
+    }
+
+
+def removed_counts(path: Path) -> dict[str, Any]:
+    """`tally` of a CLEAN.removed.jsonl written earlier."""
+    removed: Counter[tuple[str, str, str]] = Counter()
+    for _, row in iter_jsonl(path):
+        removed[(row["reason"], row["matched"]["source"], row["method"])] += 1
+    return tally(removed)
+
+
+def removed_seeds(path: Path) -> set[tuple[str, str]]:
+    """(seed id, seed source) of every seed a CLEAN.removed.jsonl lists."""
+    return {(str(row["seed_id"]), str(row["source"])) for _, row in iter_jsonl(path, REMOVED_KEYS)}
+
+
+REMOVED_KEYS = ("seed_id", "source", "reason", "method", "matched", "score")
 
 
 def seed_row(seed: Seed) -> dict[str, Any]:
