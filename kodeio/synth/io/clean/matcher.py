@@ -4,10 +4,13 @@ against the seeds kept before it.
 Contamination (`BenchmarkIndex.match`), in this order, the first that fires is reported:
 - `exact`: the same canonical source (`normalise.normalise`);
 - `io`: one of the seed's recorded (call, result) pairs is one a benchmark records;
-- `ngram`: the share of shared token n-grams (default 8, as open-r1) over the smaller of the
-  two functions reaches `ngram_threshold`. N-grams found in many benchmark functions are
-  boilerplate (`def F ( A ) : return A ...` begins half of CRUXEval), not evidence, and are
-  left out of both counts;
+- `ngram`: the share of shared token n-grams (default 8, as open-r1) over the larger of the
+  two functions' n-gram counts reaches `ngram_threshold`. N-grams found in many benchmark
+  functions are boilerplate (a signature with placeholder names, `return [V, V]`), not
+  evidence, and are left out of both counts. Over the larger count, not the smaller: short
+  functions share a statement by chance often enough that containment of the smaller one
+  flags a third of a generated corpus (bench/clean.py); the price is that a benchmark
+  function inside a much larger seed is missed (docs/data-quality.md);
 - `minhash`: estimated Jaccard similarity of token shingles (each within one statement line,
   so reordered statements keep theirs) at or above `minhash_threshold`.
 
@@ -124,7 +127,7 @@ class BenchmarkIndex:
                 shared.update(self.postings.get(gram, ()))
             best: tuple[float, int] | None = None
             for index, n in sorted(shared.items()):
-                score = n / min(len(grams), self.sizes[index])
+                score = n / max(len(grams), self.sizes[index])
                 if score >= self.ngram_threshold and (best is None or score > best[0]):
                     best = (score, index)
             if best is not None:

@@ -17,8 +17,7 @@ later name and hide the overlap the near methods are there to find.
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
+import re
 from dataclasses import dataclass
 
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -31,26 +30,31 @@ class Normalised:
     lines: tuple[tuple[str, ...], ...]  # the same, line by line: MinHash shingles
 
 
-def _drop_docstrings(tree: ast.AST) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            body = node.body
-            if (
-                body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)
-            ):
-                node.body = body[1:] or [ast.Pass()]
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
 
 
-def _owned_names(tree: ast.Module) -> tuple[set[str], set[str], set[str]]:
-    """(functions defined anywhere, argument names, names assigned inside a function)."""
+def _scan(tree: ast.Module) -> dict[str, str]:
+    """Drop docstrings and name the kind of every owned name ("f", "a" or "v"), in one walk:
+    functions defined anywhere, their arguments, and names bound inside a function."""
     functions: set[str] = set()
     arguments: set[str] = set()
     locals_: set[str] = set()
     declared_global: set[str] = set()
-    for node in ast.walk(tree):
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while stack:
+        node, inside = stack.pop()
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and body
+            and _is_docstring(body[0])
+        ):
+            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             functions.add(node.name)
         if isinstance(node, FUNCTION_NODES):
@@ -58,24 +62,26 @@ def _owned_names(tree: ast.Module) -> tuple[set[str], set[str], set[str]]:
             for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]:
                 if arg is not None:
                     arguments.add(arg.arg)
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store | ast.Del):
-                    locals_.add(inner.id)
-                elif isinstance(inner, ast.Global):
-                    declared_global.update(inner.names)
-                elif isinstance(inner, ast.ExceptHandler) and inner.name:
-                    locals_.add(inner.name)
-    locals_ -= declared_global | functions | arguments
-    arguments -= functions
-    return functions, arguments, locals_
+            inside = True
+        elif inside:
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                locals_.add(node.id)
+            elif isinstance(node, ast.Global):
+                declared_global.update(node.names)
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                locals_.add(node.name)
+        stack.extend((child, inside) for child in ast.iter_child_nodes(node))
+    kinds = {name: "v" for name in locals_ - declared_global}
+    kinds.update({name: "a" for name in arguments})
+    kinds.update({name: "f" for name in functions})
+    return kinds
 
 
 class _Renamer(ast.NodeTransformer):
-    """Renames owned names; `numbered` gives `v0, v1, ...`, otherwise one placeholder per kind."""
+    """Renames owned names `f0, a0, v0, ...` by kind, in order of first appearance."""
 
-    def __init__(self, kinds: dict[str, str], numbered: bool) -> None:
+    def __init__(self, kinds: dict[str, str]) -> None:
         self.kinds = kinds
-        self.numbered = numbered
         self.names: dict[str, str] = {}
         self.counts: dict[str, int] = {}
 
@@ -83,8 +89,6 @@ class _Renamer(ast.NodeTransformer):
         kind = self.kinds.get(name)
         if kind is None:
             return name
-        if not self.numbered:
-            return kind.upper()
         if name not in self.names:
             n = self.counts.get(kind, 0)
             self.counts[kind] = n + 1
@@ -129,51 +133,25 @@ class _Renamer(ast.NodeTransformer):
         return node
 
 
-def _kinds(tree: ast.Module) -> dict[str, str]:
-    functions, arguments, locals_ = _owned_names(tree)
-    kinds = {name: "v" for name in locals_}
-    kinds.update({name: "a" for name in arguments})
-    kinds.update({name: "f" for name in functions})
-    return kinds
-
-
-def _token_stream(source: str) -> tuple[str, ...]:
-    skip = {
-        tokenize.NEWLINE,
-        tokenize.NL,
-        tokenize.INDENT,
-        tokenize.DEDENT,
-        tokenize.COMMENT,
-        tokenize.ENDMARKER,
-    }
-    try:
-        return tuple(
-            t.string
-            for t in tokenize.generate_tokens(io.StringIO(source).readline)
-            if t.type not in skip
-        )
-    except (tokenize.TokenError, SyntaxError):
-        return tuple(source.split())
+# Tokens of `ast.unparse` output: names, numbers, quoted strings (unparse writes them
+# with escapes, so no string spans a line), then any other single character.
+TOKEN = re.compile(r"""[A-Za-z_]\w*|\d[\w.]*|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s\w]""")
 
 
 def normalise(code: str) -> Normalised | None:
-    """The exact key and the token stream of `code`; None when it does not parse."""
+    """The exact key, tokens and lines of `code`; None when it does not parse."""
     try:
         tree = ast.parse(code)
-        placeholder_tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
-    _drop_docstrings(tree)
-    _drop_docstrings(placeholder_tree)
-    kinds = _kinds(tree)
-    canonical = ast.unparse(_Renamer(kinds, numbered=True).visit(tree))
-    flat = ast.unparse(_Renamer(kinds, numbered=False).visit(placeholder_tree))
-    lines = tuple(_line_tokens(line) for line in flat.splitlines() if line.strip())
+    renamer = _Renamer(_scan(tree))
+    canonical = ast.unparse(renamer.visit(tree))
+    placeholder = {new: new[0].upper() for new in renamer.names.values()}
+    lines = []
+    for line in canonical.splitlines():
+        words = TOKEN.findall(line)
+        if words:
+            depth = (len(line) - len(line.lstrip(" "))) // 4  # four spaces a level
+            lines.append((f"@{depth}", *(placeholder.get(w, w) for w in words)))
     tokens = tuple(t for line in lines for t in line[1:])
-    return Normalised(source=canonical, tokens=tokens, lines=lines)
-
-
-def _line_tokens(line: str) -> tuple[str, ...]:
-    """`@depth` and the tokens of one line of `ast.unparse` output (four spaces a level)."""
-    depth = (len(line) - len(line.lstrip(" "))) // 4
-    return (f"@{depth}", *_token_stream(line.strip()))
+    return Normalised(source=canonical, tokens=tokens, lines=tuple(lines))

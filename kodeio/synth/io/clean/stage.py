@@ -51,7 +51,7 @@ class CleanOptions(StageConfig):
     dedup: bool = Field(True, description="drop seeds that repeat an earlier seed")
     ngram: int = Field(8, ge=1, description="token n-gram length of the overlap test")
     ngram_threshold: float = Field(
-        0.5, gt=0, le=1, description="shared n-grams over the smaller function's, to match"
+        0.7, gt=0, le=1, description="shared n-grams over the larger function's, to match"
     )
     boilerplate_share: float = Field(
         0.01, ge=0, le=1, description="n-grams in more benchmark functions than this are ignored"
