@@ -307,3 +307,24 @@ def test_cli_bad_benchmark_exits_with_one_line(tmp_path: Path, files) -> None:
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and expected in lines[0], proc.stderr
         assert not out.exists()
+
+
+def test_a_benchmark_function_inside_a_larger_seed_is_caught(tmp_path: Path) -> None:
+    """Pasted whole (renamed) next to other code: caught; a one-line helper that happens to
+    equal a one-line benchmark function: kept (below part_min_tokens)."""
+    wrapped = (
+        "import re\n\n\ndef helper(x):\n    return x * 2\n\n\n"
+        + RENAMED
+        + ("\n\ndef main_solution(word):\n    return tally(word, 'a') + helper(len(word))\n")
+    )
+    small = "def double(y):\n    return y * 2\n\n\ndef other(s):\n    return s.title().split()\n"
+    seeds = write_jsonl(
+        tmp_path / "seeds.jsonl",
+        [seed("wrapped", wrapped, "main_solution"), seed("small", small, "other")],
+    )
+    tiny = {"id": "tiny", "code": "def f(v):\n    return v * 2\n", "input": "1", "output": "2"}
+    bench = write_jsonl(tmp_path / "crux.jsonl", [*BENCH, tiny])
+    kept, removed = clean(tmp_path, seeds, str(bench), dedup=False)
+    assert [r["id"] for r in kept] == ["small"]
+    assert removed["wrapped"]["method"] == "exact"
+    assert removed["wrapped"]["matched"]["id"] == "sample_0"

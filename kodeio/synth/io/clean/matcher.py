@@ -2,15 +2,17 @@
 against the seeds kept before it.
 
 Contamination (`BenchmarkIndex.match`), in this order, the first that fires is reported:
-- `exact`: the same canonical source (`normalise.normalise`);
+- `exact`: the same canonical source (`normalise.normalise`), or one top-level function of
+  a larger seed with the same canonical source as a benchmark function (at least
+  `part_min_tokens` tokens long: one-line helpers are everywhere);
 - `io`: one of the seed's recorded (call, result) pairs is one a benchmark records;
 - `ngram`: the share of shared token n-grams (default 8, as open-r1) over the larger of the
   two functions' n-gram counts reaches `ngram_threshold`. N-grams found in many benchmark
   functions are boilerplate (a signature with placeholder names, `return [V, V]`), not
   evidence, and are left out of both counts. Over the larger count, not the smaller: short
   functions share a statement by chance often enough that containment of the smaller one
-  flags a third of a generated corpus (bench/clean.py); the price is that a benchmark
-  function inside a much larger seed is missed (docs/data-quality.md);
+  flags a third of a generated corpus (bench/clean.py); a benchmark function pasted whole
+  into a larger seed is the `exact` test's (its parts), an edited one is missed;
 - `minhash`: estimated Jaccard similarity of token shingles (each within one statement line,
   so reordered statements keep theirs) at or above `minhash_threshold`.
 
@@ -46,12 +48,13 @@ class Fingerprint:
     """What the tests need from one function, computed once."""
 
     key: bytes  # digest of the canonical source
+    parts: tuple[tuple[bytes, int], ...]  # digest and token count of each top-level function
     tokens: tuple[str, ...]
     signature: np.ndarray | None
 
 
-def exact_key(normalised: Normalised) -> bytes:
-    return hashlib.blake2b(normalised.source.encode("utf-8"), digest_size=16).digest()
+def exact_key(source: str) -> bytes:
+    return hashlib.blake2b(source.encode("utf-8"), digest_size=16).digest()
 
 
 class Fingerprinter:
@@ -61,7 +64,8 @@ class Fingerprinter:
 
     def __call__(self, normalised: Normalised) -> Fingerprint:
         sig = self.hasher.signature(line_shingles(normalised.lines, self.shingle))
-        return Fingerprint(exact_key(normalised), normalised.tokens, sig)
+        parts = tuple((exact_key(text), n) for text, n in normalised.parts)
+        return Fingerprint(exact_key(normalised.source), parts, normalised.tokens, sig)
 
 
 def ngrams(tokens: tuple[str, ...], n: int) -> set[tuple[str, ...]]:
@@ -78,10 +82,12 @@ class BenchmarkIndex:
         boilerplate_share: float,
         minhash: LshIndex,
         io_min_chars: int,
+        part_min_tokens: int,
     ) -> None:
         self.ngram = ngram
         self.ngram_threshold = ngram_threshold
         self.io_min_chars = io_min_chars
+        self.part_min_tokens = part_min_tokens
         self.items = [item for item, _ in items]
         self.exact: dict[bytes, int] = {}
         self.calls: dict[str, int] = {}
@@ -89,6 +95,9 @@ class BenchmarkIndex:
         frequency: Counter[tuple[str, ...]] = Counter()
         for index, (item, fp) in enumerate(items):
             self.exact.setdefault(fp.key, index)
+            for key, size in fp.parts:  # a benchmark row with imports or helpers
+                if size >= part_min_tokens:
+                    self.exact.setdefault(key, index)
             for call in item.calls:
                 if len(call) >= io_min_chars:
                     self.calls.setdefault(call, index)
@@ -116,6 +125,10 @@ class BenchmarkIndex:
         index = self.exact.get(fp.key)
         if index is not None:
             return self._found("exact", index, 1.0)
+        for key, size in fp.parts:
+            index = self.exact.get(key)
+            if index is not None and size >= self.part_min_tokens:
+                return self._found("exact", index, 1.0)
         for call in calls:
             index = self.calls.get(call)
             if index is not None and len(call) >= self.io_min_chars:

@@ -28,6 +28,9 @@ class Normalised:
     source: str  # the exact key
     tokens: tuple[str, ...]  # placeholder token stream: n-grams
     lines: tuple[tuple[str, ...], ...]  # the same, line by line: MinHash shingles
+    # Each top-level function of a module with more than one statement, normalised on its
+    # own, with its token count: a benchmark function pasted into a larger seed.
+    parts: tuple[tuple[str, int], ...] = ()
 
 
 def _is_docstring(statement: ast.stmt) -> bool:
@@ -146,6 +149,13 @@ def normalise(code: str) -> Normalised | None:
         return None
     renamer = _Renamer(_scan(tree))
     canonical = ast.unparse(renamer.visit(tree))
+    parts = ()
+    if len(tree.body) > 1:
+        parts = tuple(
+            _part(ast.unparse(node))
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        )
     placeholder = {new: new[0].upper() for new in renamer.names.values()}
     lines = []
     for line in canonical.splitlines():
@@ -154,4 +164,11 @@ def normalise(code: str) -> Normalised | None:
             depth = (len(line) - len(line.lstrip(" "))) // 4  # four spaces a level
             lines.append((f"@{depth}", *(placeholder.get(w, w) for w in words)))
     tokens = tuple(t for line in lines for t in line[1:])
-    return Normalised(source=canonical, tokens=tokens, lines=tuple(lines))
+    return Normalised(source=canonical, tokens=tokens, lines=tuple(lines), parts=parts)
+
+
+def _part(source: str) -> tuple[str, int]:
+    """One function of a module as its own canonical source (names renumbered from 0)."""
+    tree = ast.parse(source)
+    text = ast.unparse(_Renamer(_scan(tree)).visit(tree))
+    return text, len(TOKEN.findall(text))

@@ -65,6 +65,10 @@ class CleanOptions(StageConfig):
         16, ge=0, description="a (call, result) match counts only when its key is this long"
     )
 
+    part_min_tokens: int = Field(
+        24, ge=1, description="a function inside a larger seed is matched when this long"
+    )
+
     @model_validator(mode="after")
     def _bands(self) -> CleanOptions:
         if self.num_perm % 16:
@@ -212,6 +216,7 @@ def build_benchmark_index(config: CleanOptions, fingerprint: Fingerprinter) -> B
         boilerplate_share=config.boilerplate_share,
         minhash=LshIndex(config.num_perm, config.minhash_threshold),
         io_min_chars=config.io_min_chars,
+        part_min_tokens=config.part_min_tokens,
     )
 
 
