@@ -8,6 +8,7 @@ eval (`mcqa_heldout.jsonl`, `eval.mcqa.skip_first`).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,10 @@ def _write_tail(source: Path, skip: int, dest: Path) -> None:
 
 
 def _write_heldout_pairs(configs: dict[str, Any]) -> None:
-    """I/O pairs synthesis did not use (past synth.max_pairs) become the held-out I/O eval."""
+    """I/O pairs synthesis did not use (past synth.max_pairs) become the held-out I/O eval,
+    less the pairs of a seed synthesis also had pairs of: a seed whose pairs straddle the cut
+    would put a training function in the eval. The io stage's clean step already dropped
+    repeated seeds, so a seed's own id and file:line are what is left to compare."""
     io_cfg = next((c for k, c in configs.items() if k.endswith(".io")), None)
     if io_cfg is None:
         return
@@ -150,5 +154,11 @@ def _write_heldout_pairs(configs: dict[str, Any]) -> None:
     marker = read_marker(run, "synth") or {}
     skip = ((marker.get("config") or {}).get("synth") or {}).get("max_pairs") or 0
     rows = (run / "io" / "pairs.jsonl").read_text(encoding="utf-8").splitlines()
-    held = [r for r in rows[skip:] if r.strip()]
+    trained = {_seed_of(r) for r in rows[:skip] if r.strip()}
+    held = [r for r in rows[skip:] if r.strip() and _seed_of(r) not in trained]
     atomic_write_text(Path(io_cfg.data), "".join(r + "\n" for r in held))
+
+
+def _seed_of(row: str) -> tuple[str, str]:
+    data = json.loads(row)
+    return str(data.get("seed_id")), str(data.get("source"))

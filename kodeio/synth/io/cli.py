@@ -83,6 +83,63 @@ def run(
     print_summary(run_io(cfg))
 
 
+@io_app.command("clean")
+def clean(
+    seeds: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Seed JSONL files, .py files or directories of Python code."),
+    ] = None,
+    against: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--against",
+            help="A benchmark to decontaminate against: CRUXEval, LiveCodeBench, HumanEval or "
+            "MBPP JSONL, kodeio seeds or I/O pairs, .py, or hf:NAME[:SPLIT]. Repeatable.",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="CLEAN.jsonl to write.")
+    ] = None,
+    removed: Annotated[
+        Path | None, typer.Option(help="Removed JSONL (default: OUTPUT with .removed.jsonl).")
+    ] = None,
+    seed_format: Annotated[
+        str | None,
+        typer.Option("--format", help="auto (default), codeio, cruxeval, kodeio or py."),
+    ] = None,
+    dedup: Annotated[
+        bool | None, typer.Option("--dedup/--no-dedup", help="Drop repeated seeds (default on).")
+    ] = None,
+    hf_dataset: Annotated[
+        str | None,
+        typer.Option("--hf-dataset", help="Seeds from a dataset on disk or in the HF cache."),
+    ] = None,
+    config: ConfigOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Drop seeds that repeat an earlier one or match a benchmark; write the rest as kodeio seeds."""
+    from kodeio.config import load_config
+    from kodeio.synth.io.clean.report import print_summary
+    from kodeio.synth.io.clean.stage import CleanConfig, run_clean
+
+    cfg = load_config(
+        CleanConfig,
+        config,
+        set_,
+        values={
+            "seeds": [str(p) for p in seeds] if seeds else None,
+            "against": against or None,
+            "output": str(output) if output else None,
+            "removed": str(removed) if removed else None,
+            "format": seed_format,
+            "dedup": dedup,
+            "hf_dataset": hf_dataset,
+        },
+        section="clean",
+    )
+    print_summary(run_clean(cfg))
+
+
 @io_app.command("validate-seeds")
 def validate_seeds(
     seeds: Annotated[

@@ -29,6 +29,9 @@ class IoConfig(ScaleOutOptions):
         None, description="the dataset's configuration name, if it has several"
     )
     hf_code_field: str = Field("code", description="the field holding Python source")
+    exclude_seeds: Path | None = Field(
+        None, description="a CLEAN.removed.jsonl (kodeio io clean): the seeds it lists are left out"
+    )
     per_seed: int = Field(3, ge=1, description="at most this many inputs per seed, from any source")
     generator_tries: int = Field(30, ge=1, description="input_generator calls per seed at most")
     hypothesis_examples: int = Field(24, ge=1, description="examples drawn per seed before picking")

@@ -168,6 +168,18 @@ class IoStage:
 
     # -- inputs --
     def items(self) -> Iterator[Seed | RawCode]:
+        if self.config.exclude_seeds is None:
+            yield from self._all_items()
+            return
+        from kodeio.synth.io.clean.stage import removed_seeds
+
+        # A seed is named by id and file:line together: ids repeat across files.
+        gone = removed_seeds(self.config.exclude_seeds)
+        for item in self._all_items():
+            if not (isinstance(item, Seed) and (item.id, item.source) in gone):
+                yield item
+
+    def _all_items(self) -> Iterator[Seed | RawCode]:
         raw = self.unifier is not None
         if self.config.seeds:
             yield from read_seeds(self.config.seeds, self.config.format, raw_python=raw)
