@@ -5,11 +5,16 @@ The recipe's `eval:` section names the model (shared keys) and the evals to run
 the first request that is not already answered, and shared by the evals; each eval
 writes `OUTPUT_DIR/<kind>/report.json`. Run it for the base model and for the fine-tuned
 one (`--adapter`, `--name`), then `kodeio eval compare` the two output directories.
+
+`run_suites` evaluates several models at once (the pipeline's base and tuned): with the
+vllm backend, models that differ only in their LoRA adapter share one engine, each request
+naming its adapter (or none), so the engine starts once per base model, not once per run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +27,7 @@ from kodeio.eval.config import (
     TranslateEvalConfig,
     load_eval_config,
 )
-from kodeio.llm.base import Backend, GenRequest, GenResult
+from kodeio.llm.base import NO_ADAPTER, Backend, GenRequest, GenResult
 
 SUITE: tuple[tuple[str, type[ModelEvalConfig]], ...] = (
     ("io", IoEvalConfig),
@@ -61,6 +66,20 @@ class LazyBackend(Backend):
             self._inner = None
 
 
+class AdapterView(Backend):
+    """One model's view of an engine it shares: every request names this model's adapter."""
+
+    def __init__(self, engine: Backend, adapter: str) -> None:
+        super().__init__()
+        self._engine, self._adapter = engine, adapter
+
+    def generate(self, requests: Sequence[GenRequest]) -> Iterator[GenResult]:
+        return self._engine.generate([replace(r, adapter=self._adapter) for r in requests])
+
+    def close(self) -> None:
+        """The engine belongs to the suite, which closes it once every model is done."""
+
+
 def _runner(kind: str) -> Callable[..., Path]:
     if kind == "io":
         from kodeio.eval.io_eval import run_stage
@@ -93,17 +112,45 @@ def load_suite(
 
 
 def run_suite(configs: list[tuple[str, ModelEvalConfig]]) -> list[Path]:
+    return run_suites([configs])[0]
+
+
+def _engine_key(config: ModelEvalConfig) -> str:
+    # vLLM serves any adapter per request, so the adapter does not pick its engine.
+    keys = set(ENGINE_KEYS) - ({"adapter"} if config.backend == "vllm" else set())
+    return config.model_dump_json(include=keys)
+
+
+def _shared_engine(group: list[ModelEvalConfig]) -> Callable[[], Backend]:
     from kodeio.eval.generate import make_eval_backend
 
-    reports = []
-    shared: dict[str, LazyBackend] = {}
+    first = group[0]
+    if first.backend != "vllm" or all(c.adapter is None for c in group):
+        return lambda: make_eval_backend(first)
+    bare = first.model_copy(
+        update={"adapter": None, "vllm": first.vllm.model_copy(update={"enable_lora": True})}
+    )
+    return lambda: make_eval_backend(bare)
+
+
+def run_suites(suites: Sequence[list[tuple[str, ModelEvalConfig]]]) -> list[list[Path]]:
+    """Run every suite, in order, starting each distinct engine once for all of them."""
+    groups: dict[str, list[ModelEvalConfig]] = {}
+    for _, config in (item for suite in suites for item in suite):
+        groups.setdefault(_engine_key(config), []).append(config)
+    engines = {key: LazyBackend(_shared_engine(group)) for key, group in groups.items()}
+    out: list[list[Path]] = []
     try:
-        for kind, config in configs:
-            engine = config.model_dump_json(include=set(ENGINE_KEYS))
-            if engine not in shared:
-                shared[engine] = LazyBackend(lambda c=config: make_eval_backend(c))
-            reports.append(_runner(kind)(config, backend=shared[engine]))
+        for suite in suites:
+            reports = []
+            for kind, config in suite:
+                backend: Backend = engines[_engine_key(config)]
+                if config.backend == "vllm" and len(groups[_engine_key(config)]) > 1:
+                    adapter = str(config.adapter) if config.adapter else NO_ADAPTER
+                    backend = AdapterView(backend, adapter)
+                reports.append(_runner(kind)(config, backend=backend))
+            out.append(reports)
     finally:
-        for backend in shared.values():
-            backend.close()
-    return reports
+        for engine in engines.values():
+            engine.close()
+    return out
