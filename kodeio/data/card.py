@@ -41,7 +41,7 @@ def _fmt(value: Any) -> str:
 
 
 def render_card(stats: dict[str, Any], card: dict[str, Any], splits: Sequence[str]) -> str:
-    """Markdown card from the mix statistics (see kodeio.data.mix.MixResult.stats)."""
+    """Markdown card from the mix statistics (see kodeio.data.mix.stats.mix_stats)."""
     licenses = sorted({s["license"] for s in stats["sources"] if s.get("license")})
     meta: dict[str, Any] = {
         "language": card.get("language") or ["ko", "en"],

@@ -16,6 +16,8 @@ from pydantic import Field, field_validator
 from kodeio.config import StageConfig
 
 BackendName = Literal["vllm", "openai", "transformers", "scripted"]
+# vLLM's CacheDType values for NVIDIA GPUs; fp8 is fp8_e4m3 (half the bytes of bf16 per token).
+KvCacheDtype = Literal["auto", "bfloat16", "float16", "fp8", "fp8_e4m3", "fp8_e5m2"]
 
 
 class SamplingConfig(StageConfig):
@@ -45,7 +47,18 @@ class VllmConfig(StageConfig):
         1, ge=1, description="1 only: data parallelism is replicas behind openai.base_urls"
     )
     quantization: str | None = Field(
-        None, description="e.g. 'bitsandbytes' for unsloth/*-bnb-4bit checkpoints"
+        None,
+        description="vLLM method, e.g. 'awq_marlin', 'gptq_marlin', 'fp8'; None: the "
+        "checkpoint's own (its config.json); `kodeio plan` checks vLLM has it",
+    )
+    kv_cache_dtype: KvCacheDtype = Field(
+        "auto", description="KV cache precision; 'fp8' halves it (auto: the model's dtype)"
+    )
+    max_num_seqs: int | None = Field(
+        None, ge=1, description="sequences decoded at once (None: vLLM's default, 256 or 1024)"
+    )
+    enable_prefix_caching: bool | None = Field(
+        None, description="reuse the KV cache of shared prompt prefixes (None: vLLM's default)"
     )
     enforce_eager: bool | None = Field(None, description="None: True on CPU (fast start)")
     lora_path: str | None = Field(None, description="a PEFT LoRA adapter to apply")

@@ -6,8 +6,8 @@
   must not do (fork, signals to others, pidfds, uid changes, which it makes before loading).
 
 A child thus runs under both, the whole `DENIED` list, yet loads a program of ~20
-instructions instead of ~70: the kernel compiles each program it is given, which cost a
-child ~0.2 ms for the whole list (`bench/fork_floor.py`).
+instructions instead of ~70: the kernel compiles each program it is given, a per-child cost
+that grows with the list (`bench/fork_floor.py` measures it).
 
 Compiling here keeps pyseccomp (and the `threading` it imports) out of the fork server,
 whose every fork would otherwise pay for it. The programs are specific to this machine's

@@ -89,8 +89,8 @@ class CompiledFilter:
         self._prog = SockFprog(len(program) // 8, ctypes.cast(self._buf, ctypes.c_void_p))
         self._address = ctypes.addressof(self._prog)
         # Resolved, typed and called once here so that the child's call touches as few
-        # fresh pages as possible: every page it writes is a copy-on-write fault (2-4 us
-        # on this VM).
+        # fresh pages as possible: every page it writes is a copy-on-write fault
+        # (`bench/fork_floor.py` prices them).
         self._prctl = ctypes.CDLL(None, use_errno=True).prctl
         self._prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
         self._prctl.restype = ctypes.c_int
@@ -215,8 +215,8 @@ class Worker:
         self.codes = CodeCache()
         self.tmp_keep = frozenset(cfg.get("tmp_keep") or ())
         # Everything a child needs is built here, once: every page a child writes is a
-        # copy-on-write fault (2-4 us on this VM, bench/fork_floor.py), and Python-level
-        # work writes many.
+        # copy-on-write fault (priced by bench/fork_floor.py), and Python-level work writes
+        # many.
         self.encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
         self.null_fd = os.open(os.devnull, os.O_RDONLY)
         self.home = os.getcwd()
@@ -271,7 +271,7 @@ class Worker:
         elapsed = time.monotonic() - start
         cpu_used = usage.ru_utime + usage.ru_stime
         # Only now, with the child gone, does this process touch its heap again: a page
-        # written while the child lives is copied (~2.8 us here), afterwards it is not (~1 us).
+        # written while the child lives is copied; afterwards it is not.
         data, too_big = self._read_result()
         stdout, stdout_truncated = self._read_stdout(self.stdout_fd)
         self.codes.after_exit(job["code"])
@@ -683,7 +683,7 @@ class NumpyServer:
     """A second fork server, forked from this one on first need, that preloads numpy.
 
     numpy roughly triples the memory a fork must map and tear down, so the main server
-    stays light and only the jobs that mention numpy pay for it (~1 ms per fork)."""
+    stays light and only the jobs that mention numpy pay for it."""
 
     def __init__(self, cfg: dict, inherited: list[int]) -> None:
         self.cfg = dict(cfg, preload_numpy=True)

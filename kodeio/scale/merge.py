@@ -1,41 +1,38 @@
 """`kodeio merge`: shard outputs back into exactly the file one machine would have written.
 
-A shard run (`--shard K/N`) keeps its ledger beside its output (`OUT.seeds`): a header with
-the stage, the shard and a fingerprint of the results-changing config, one row per seed with
-its outcome before cross-seed dedup was settled, and an end row with the seed count. Merging
-replays every seed of every shard in seed order and settles dedup the way a single run does,
-so the merged file holds the same bytes. Everything is checked before anything is written,
-and the outputs appear only by rename, so a failed merge leaves nothing behind.
-
-Stages without a ledger leave a sidecar (`OUT.shard.json`, see `kodeio.scale.shards`);
-each names its merge in `MERGERS`: row-wise stages interleave, the data stages rebuild their
-side files from the sidecars' counts, and `data mix` replays its global steps.
+This module knows no stage. A finished shard leaves either a sidecar (`OUT.shard.json`, see
+`kodeio.scale.shards`) or, for a stage that replays per-input outcomes (`io run`), a ledger
+beside its output that the stage's own reader turns into a `ShardLedger`. Every stage names
+its merge in the registry the caller passes (`kodeio.cli.merge.MERGERS`): row-wise stages
+interleave (`merge_rows` here), the data stages rebuild their side files from the sidecars'
+counts, `data mix` replays its global steps, and `io` replays its seeds' outcomes. Every
+check runs before anything is written, and the outputs appear only by rename, so a failed
+merge leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kodeio.errors import InputError
-from kodeio.files import atomic_path, dumps, iter_jsonl, partial_path
+from kodeio.files import atomic_path, partial_path
 from kodeio.scale.shards import parse_shard, sidecar_path
-from kodeio.synth.io.config import default_rejects_path, seed_ledger_path
 
-# stage -> "module:function" merging its shards; each takes (shards, output) and returns a
-# MergeResult. Imported on use, so `kodeio merge` of io shards never imports `datasets`.
-MERGERS = {
-    "verify": "kodeio.scale.merge:merge_rows",
-    "synth": "kodeio.scale.merge:merge_rows",
-    "aihub": "kodeio.data.pairs:merge_shards",
-    "hf": "kodeio.data.hf:merge_shards",
-    "mix": "kodeio.data.mix:merge_shards",
-}
+
+@dataclass(frozen=True)
+class Merger:
+    """How one stage's shards are joined. `function` is "module:function", imported on use
+    (so merging io shards never imports `datasets`); it takes (shards, output), and also
+    the rejects path where `rejects` is true."""
+
+    function: str
+    rejects: bool = False
 
 
 @dataclass
@@ -68,47 +65,14 @@ class MergeResult:
     rejected: int
 
 
-def read_shard(output: Path) -> ShardLedger:
-    """One shard's ledger or sidecar, checked: finished, from a sharded run, complete."""
-    ledger = seed_ledger_path(output)
+def read_shard(output: Path, read_ledger: Callable[[Path], ShardLedger]) -> ShardLedger:
+    """One finished shard: its sidecar, else what `read_ledger` makes of the ledger its
+    stage keeps beside the output."""
     if partial_path(output).exists() or not output.is_file():
         raise InputError(f"{output}: this shard has not finished; rerun it before merging")
     if sidecar_path(output).is_file():
         return _read_sidecar(output)
-    if not ledger.is_file():
-        raise InputError(
-            f"{ledger}: missing; merge needs the ledger a --shard K/N run keeps beside its output"
-        )
-    rows = iter_jsonl(ledger, required=("key",))
-    _, header = next(rows, (0, {}))
-    if header.get("key") != "#config" or not header.get("shard"):
-        raise InputError(f"{ledger}:1: expected the header of a --shard K/N run")
-    try:
-        index, count = parse_shard(str(header["shard"]))
-    except ValueError as exc:
-        raise InputError(f"{ledger}:1: {exc}") from None
-    shard = ShardLedger(
-        output=output,
-        ledger=ledger,
-        stage=str(header.get("stage")),
-        fingerprint=str(header.get("merge_fingerprint")),
-        index=index,
-        count=count,
-        seeds=-1,
-    )
-    for lineno, row in rows:
-        if row["key"] == "#end":
-            shard.seeds = int(row["seeds"])
-        elif "outcome" in row:
-            shard.outcomes.append(row["outcome"])
-        else:
-            raise InputError(f"{ledger}:{lineno}: a seed row without its outcome")
-    if shard.seeds != len(shard.outcomes):
-        raise InputError(
-            f"{ledger}: {len(shard.outcomes)} seed outcomes for {shard.seeds} seeds read; "
-            "rerun this shard"
-        )
-    return shard
+    return read_ledger(output)
 
 
 def _read_sidecar(output: Path) -> ShardLedger:
@@ -160,63 +124,38 @@ def check_shards(shards: Sequence[ShardLedger]) -> None:
         raise InputError(f"shard(s) {', '.join(missing)} of {first.count} missing from the merge")
 
 
-def _io_settle() -> Callable[[dict[str, Any], dict[str, str]], Any]:
-    from kodeio.synth.io.stage import settle
+def load(dotted: str) -> Callable[..., Any]:
+    """The function named "module:function"."""
+    module, _, name = dotted.partition(":")
+    return getattr(importlib.import_module(module), name)
 
-    return settle
 
-
-def merge_shards(outputs: Sequence[Path], output: Path, rejects: Path | None = None) -> MergeResult:
+def merge_shards(
+    outputs: Sequence[Path],
+    output: Path,
+    rejects: Path | None,
+    mergers: Mapping[str, Merger],
+    read_ledger: Callable[[Path], ShardLedger],
+) -> MergeResult:
+    """Check the shards of one run and join them with their stage's merger."""
     if not outputs:
         raise InputError("merge: give the shard outputs to merge")
-    shards = [read_shard(Path(p)) for p in outputs]
+    shards = [read_shard(Path(p), read_ledger) for p in outputs]
     check_shards(shards)
     if output in [s.output for s in shards]:
         raise InputError(f"{output}: merge into a new file, not one of the shards")
     stage = shards[0].stage
-    if stage in MERGERS:
-        if rejects is not None:
-            raise InputError(f"--rejects {rejects}: only io shards have rejects; {stage} has none")
-        module, _, name = MERGERS[stage].partition(":")
-        merge: Callable[[Sequence[ShardLedger], Path], MergeResult]
-        merge = getattr(importlib.import_module(module), name)
-        return merge(shards, output)
-    if stage != "io":
+    merger = mergers.get(stage)
+    if merger is None:
         raise InputError(f"{shards[0].ledger}: cannot merge a {stage!r} stage")
-    outcomes = sorted((o for s in shards for o in s.outcomes), key=lambda o: o["ordinal"])
-    for expected, outcome in enumerate(outcomes):
-        if outcome["ordinal"] != expected:
+    if not merger.rejects:
+        if rejects is not None:
+            with_rejects = ", ".join(name for name, m in mergers.items() if m.rejects)
             raise InputError(
-                f"seed {expected} is missing or doubled across the shards; "
-                "were they run over the same seed files?"
+                f"--rejects {rejects}: only {with_rejects} shards have rejects; {stage} has none"
             )
-    rejects = rejects or default_rejects_path(output)
-    if rejects == output:
-        raise InputError(f"{output}: the rejects must go to another file")
-    settle = _io_settle()
-    dedup: dict[str, str] = {}
-    row_ids: set[str] = set()
-    reject_ids: set[str] = set()
-    n_rows = n_rejects = 0
-    with atomic_path(rejects) as rej_tmp, atomic_path(output) as out_tmp:
-        with (
-            out_tmp.open("w", encoding="utf-8") as out_fh,
-            rej_tmp.open("w", encoding="utf-8") as rej_fh,
-        ):
-            for outcome in outcomes:
-                rows, seed_rejects, _ = settle(outcome, dedup)
-                # The same id twice is written once, as ResumableJsonl does in a single run.
-                for row in seed_rejects:
-                    if row["id"] not in reject_ids:
-                        reject_ids.add(row["id"])
-                        rej_fh.write(dumps(row) + "\n")
-                        n_rejects += 1
-                for row in rows:
-                    if row["id"] not in row_ids:
-                        row_ids.add(row["id"])
-                        out_fh.write(dumps(row) + "\n")
-                        n_rows += 1
-    return MergeResult(output, rejects, len(shards), len(outcomes), n_rows, n_rejects)
+        return load(merger.function)(shards, output)
+    return load(merger.function)(shards, output, rejects)
 
 
 def check_units(shards: Sequence[ShardLedger], units: int) -> list[ShardLedger]:

@@ -1,12 +1,14 @@
-"""Run a stage's chunks as Ray tasks and hand their results back in seed order.
+"""Run a stage's chunks as Ray tasks and hand their results back in chunk order.
 
-The driver reads the seeds (so a malformed row stops the run before anything starts) and
-cuts the unfinished ones into contiguous chunks. Each chunk is a Ray task that builds its
-own `Sandbox` on whichever node runs it: bubblewrap and seccomp are per machine, never
-shipped. A task returns plain JSON outcomes; the driver settles them against every earlier
-seed in ordinal order and appends them to the same resumable files a single machine would
-write, so the bytes are the same. Ray retries a task whose worker or node died; a driver
-that dies leaves the ledger, and a rerun submits only the seeds it lacks.
+This module knows no stage: a stage passes its own task function (`task(config_json,
+chunk)`, defined at the top level of its module so Ray can import it on any node) and its
+chunks to `run_in_order`. The driver reads its inputs (so a malformed row stops the run
+before anything starts) and cuts the unfinished ones into contiguous chunks. Each task
+builds its own `Sandbox` on whichever node runs it: bubblewrap and seccomp are per
+machine, never shipped. A task returns plain JSON; the driver settles the results in
+order and appends them to the same resumable files a single machine would write, so the
+bytes are the same. Ray retries a task whose worker or node died; a driver that dies
+leaves the stage's ledger, and a rerun submits only what it lacks.
 """
 
 from __future__ import annotations
@@ -14,17 +16,9 @@ from __future__ import annotations
 import socket
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kodeio.errors import KodeioError
-
-if TYPE_CHECKING:
-    from kodeio.synth.config import SynthConfig
-    from kodeio.synth.io.config import IoConfig
-    from kodeio.synth.io.seeds import RawCode, Seed
-    from kodeio.synth.verify.config import VerifyRunConfig
-    from kodeio.synth.verify.engine import VerifyItem
 
 # Tasks in flight per CPU the cluster has: enough to keep every node busy while the driver
 # waits on the oldest chunk, few enough that results do not pile up in the object store.
@@ -71,19 +65,8 @@ def _check_reachable(address: str) -> None:
         ) from None
 
 
-def _io_chunk(config_json: dict[str, Any], chunk: list[tuple[int, Any]]) -> list[dict[str, Any]]:
-    """One Ray task: the unsettled outcomes of a contiguous chunk of seeds."""
-    from kodeio.synth.io.config import IoConfig
-    from kodeio.synth.io.stage import IoStage
-
-    stage = IoStage(IoConfig.model_validate(config_json))
-    try:
-        return stage.outcomes(chunk)
-    finally:
-        stage.close()
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+def chunked(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    """`items` cut into consecutive lists of `size` (the last may be shorter)."""
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
 
@@ -94,48 +77,6 @@ def _reraise(exc: Exception) -> None:
     if isinstance(cause, KodeioError):
         raise type(cause)(*cause.args) from None
     raise exc
-
-
-def _verify_chunk(config_json: dict[str, Any], items: list[Any]) -> list[dict[str, Any]]:
-    """One Ray task: verdict rows of a batch of predictions, in order."""
-    from kodeio.synth.verify.config import VerifyRunConfig
-    from kodeio.synth.verify.engine import verify
-
-    return [v.to_row() for v in verify(items, VerifyRunConfig.model_validate(config_json))]
-
-
-def _synth_chunk(config_json: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One Ray task: a whole `synth run` over a chunk of pairs, in a temp dir on its node.
-
-    Returns the chunk's traces as text (in pair order, byte for byte), its journal rows and
-    its counters. The model is reached over HTTP (the openai backend's replica list), so a
-    task holds no engine: a rerun after its worker died just asks the replicas again.
-    """
-    import tempfile
-    from pathlib import Path
-
-    from kodeio.files import read_jsonl, write_jsonl
-    from kodeio.llm.journal import journal_path
-    from kodeio.synth.config import SynthConfig
-    from kodeio.synth.pipeline import SynthRun
-
-    with tempfile.TemporaryDirectory(prefix="kodeio-synth-") as tmp:
-        pairs, output = Path(tmp) / "pairs.jsonl", Path(tmp) / "traces.jsonl"
-        write_jsonl(pairs, rows)
-        update = {"pairs": pairs, "output": output, "ray": None, "shard": None,
-                  "max_pairs": None, "keep_journal": True, "run_dir": None}  # fmt: skip
-        config = SynthConfig.model_validate(config_json).model_copy(update=update)
-        stats = SynthRun(config, progress=False).run()
-        return [
-            {
-                "traces": output.read_text(encoding="utf-8").splitlines(),
-                "journal": read_jsonl(journal_path(output)),
-                "generated_requests": stats.generated_requests,
-                "replayed_requests": stats.replayed_requests,
-                "retries": stats.retries,
-                "engine_seconds": stats.engine_seconds,
-            }
-        ]
 
 
 def run_in_order(
@@ -168,29 +109,6 @@ def run_in_order(
             yield from _get(ray, pending.popleft())
     while pending:
         yield from _get(ray, pending.popleft())
-
-
-def run_io_on_ray(
-    config: IoConfig, todo: list[tuple[int, Seed | RawCode]]
-) -> Iterator[dict[str, Any]]:
-    """Unsettled outcomes of every seed in `todo`, in `todo` order, computed by Ray tasks."""
-    if todo:
-        yield from run_in_order(config, _io_chunk, _chunks(todo, config.chunk_seeds))
-
-
-def run_verify_on_ray(
-    config: VerifyRunConfig, items: Iterable[VerifyItem]
-) -> Iterator[dict[str, Any]]:
-    """Verdict rows of `items`, in order, judged by Ray tasks of `batch_size` items."""
-    it = iter(items)
-    chunks = iter(lambda: list(islice(it, config.batch_size)), [])
-    yield from run_in_order(config, _verify_chunk, chunks)
-
-
-def run_synth_on_ray(config: SynthConfig, rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """One result per chunk of `chunk_pairs` pair rows, in order, each a Ray task's run."""
-    if rows:
-        yield from run_in_order(config, _synth_chunk, _chunks(rows, config.chunk_pairs))
 
 
 def _get(ray: Any, ref: Any) -> list[Any]:

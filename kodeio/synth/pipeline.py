@@ -441,7 +441,7 @@ class SynthRun:
         self, out: ResumableJsonl, journal: GenerationJournal, done: set[str], on_trace: Any
     ) -> None:
         """Chunks of unfinished pairs as Ray tasks; their traces are written in pair order."""
-        from kodeio.scale.ray_runner import run_synth_on_ray
+        from kodeio.scale.ray_runner import chunked, run_in_order
 
         todo: list[dict[str, Any]] = []
         for pair, row in self._read_pair_rows():
@@ -450,7 +450,10 @@ class SynthRun:
             self.stats.resumed += finished
             if finished < len(ids):
                 todo.append(row)
-        for result in run_synth_on_ray(self.config, todo):
+        if not todo:
+            return
+        chunks = chunked(todo, self.config.chunk_pairs)
+        for result in run_in_order(self.config, traces_task, chunks):
             for key in ("generated_requests", "replayed_requests", "retries"):
                 setattr(self.stats, key, getattr(self.stats, key) + result[key])
             self.stats.engine_seconds += result["engine_seconds"]
@@ -656,6 +659,37 @@ def _answer_text(answer: Any, entry: str) -> str | None:
     if callable(call_source):
         return str(call_source(entry))
     return show_value(answer)
+
+
+def traces_task(config_json: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One Ray task (`--ray`): a whole `synth run` over a chunk of pairs, in a temp dir on its
+    node.
+
+    Returns the chunk's traces as text (in pair order, byte for byte), its journal rows and
+    its counters. The model is reached over HTTP (the openai backend's replica list), so a
+    task holds no engine: a rerun after its worker died just asks the replicas again.
+    """
+    import tempfile
+
+    from kodeio.files import read_jsonl, write_jsonl
+
+    with tempfile.TemporaryDirectory(prefix="kodeio-synth-") as tmp:
+        pairs, output = Path(tmp) / "pairs.jsonl", Path(tmp) / "traces.jsonl"
+        write_jsonl(pairs, rows)
+        update = {"pairs": pairs, "output": output, "ray": None, "shard": None,
+                  "max_pairs": None, "keep_journal": True, "run_dir": None}  # fmt: skip
+        config = SynthConfig.model_validate(config_json).model_copy(update=update)
+        stats = SynthRun(config, progress=False).run()
+        return [
+            {
+                "traces": output.read_text(encoding="utf-8").splitlines(),
+                "journal": read_jsonl(journal_path(output)),
+                "generated_requests": stats.generated_requests,
+                "replayed_requests": stats.replayed_requests,
+                "retries": stats.retries,
+                "engine_seconds": stats.engine_seconds,
+            }
+        ]
 
 
 def run_stage(config: SynthConfig, progress: bool | None = None) -> Path:

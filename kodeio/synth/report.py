@@ -34,6 +34,13 @@ def print_stats(st: TraceStats, as_json: bool = False) -> None:
     console.print(f"status: {status}", highlight=False)
     for mode, (verified, n) in sorted(st.by_mode.items()):
         console.print(f"yield {mode}: {verified}/{n} ({_pct(verified, n)})", highlight=False)
+    if st.failure_reasons:
+        reasons = sorted(st.failure_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+        console.print(
+            "failed traces, by their last turn's reason: "
+            + ", ".join(f"{name} {n}" for name, n in reasons),
+            highlight=False,
+        )
     per = st.tokens_per_verified
     console.print(
         f"completion tokens: {st.completion_tokens}; per verified sample: {per:.1f}"

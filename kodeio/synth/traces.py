@@ -43,6 +43,8 @@ class TraceStats:
     completion_tokens: int = 0
     prompt_tokens: int = 0
     verified_completion_tokens: int = 0
+    # Why failed traces failed: their last turn's verdict reason (truncated, no_answer, ...).
+    failure_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def verified(self) -> int:
@@ -63,6 +65,9 @@ class TraceStats:
             "verified": self.verified,
             "yield": round(self.yield_rate, 4),
             "by_status": dict(self.by_status),
+            "failure_reasons": dict(
+                sorted(self.failure_reasons.items(), key=lambda kv: (-kv[1], kv[0]))
+            ),
             "accuracy_by_turn": {
                 f"{mode}#{turn}": {
                     "correct": c,
@@ -105,6 +110,9 @@ def compute_stats(path: Path) -> TraceStats:
         st.prompt_tokens += int(tokens.get("prompt", 0))
         if verified:
             st.verified_completion_tokens += int(tokens.get("completion", 0))
+        else:
+            reason = str((row["turns"][-1].get("verdict") or {}).get("reason") or "unknown")
+            st.failure_reasons[reason] = st.failure_reasons.get(reason, 0) + 1
     return st
 
 

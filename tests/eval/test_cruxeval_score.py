@@ -72,7 +72,7 @@ def scored(tmp_path_factory):
 
 
 @pytest.mark.parametrize("mode", ["output", "input"])
-def test_verdicts_equal_reference(scored, mode):
+def test_verdicts_equal_the_reimplemented_reference(scored, mode):
     ours, ref, _ = scored[mode]
     assert set(ours) == {"raw_generations", "raw_scored_generations", "pass_at_1", "pass_at_5"}
     for i, (why, *_rest) in enumerate(CASES):

@@ -11,7 +11,6 @@ import pytest
 from kodeio.cli import main
 from kodeio.eval.config import IoEvalConfig
 from kodeio.eval.io_eval import run_stage
-from kodeio.eval.stats import wilson_interval
 from kodeio.llm.base import Backend, GenRequest
 from kodeio.llm.scripted import ScriptedBackend
 
@@ -100,10 +99,9 @@ def test_cruxeval_data_scored_and_resumed(crux_file, tmp_path):
     assert m["io-input/pass@1"] == pytest.approx(62.5)
     assert m["io-output/pass@2"] == pytest.approx(75.0)
     assert "io-output/pass@5" not in m  # only 2 samples per prompt
-    # Wilson over the 4 problems, their per-problem scores summed as successes.
-    assert report["intervals"]["io-output/pass@1"] == pytest.approx(
-        [100 * x for x in wilson_interval(2.5, 4)]
-    )
+    lo, hi = report["intervals"]["io-output/pass@1"]
+    # Wilson 95% with the 4 problems as trials and 2.5 summed successes (worked by hand).
+    assert (lo, hi) == (pytest.approx(21.9427, abs=1e-3), pytest.approx(90.8101, abs=1e-3))
     assert report["n"] == {f"io-{m}/pass@{k}": 4 for m in ("output", "input") for k in (1, 2)}
     counts = report["counts"]["output"]
     assert counts["reasons"]["no_answer"] == 1 and counts["reasons"]["match"] == 5

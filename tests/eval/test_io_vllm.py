@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from kodeio.testing.tiny import tiny_model_dir
-
 pytestmark = pytest.mark.slow
 
 CRUX = [
@@ -22,30 +20,6 @@ CRUX = [
     {"id": "sample_1", "code": "def f(s):\n    return s[::-1]", "input": "'ab'", "output": "'ba'"},
     {"id": "sample_2", "code": "def f(xs):\n    return len(xs)", "input": "[1, 2]", "output": "2"},
 ]
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    return tiny_model_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def tiny_adapter(tiny_model, tmp_path_factory) -> Path:
-    """A LoRA adapter with non-zero B, so applying it changes the model's outputs."""
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    out = tmp_path_factory.mktemp("adapter")
-    model = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32)
-    peft = get_peft_model(
-        model,
-        LoraConfig(
-            r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], init_lora_weights=False
-        ),
-    )
-    peft.save_pretrained(out)
-    return out
 
 
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -60,14 +34,19 @@ def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def check_report(report: dict, label: str, samples: int) -> None:
+def check_report(report: dict, label: str, samples: int, items: list[dict]) -> None:
     assert report["kind"] == "io" and report["model"]["label"] == label
     assert report["data"]["format"] == "cruxeval" and report["counts"]["problems"] == 3
     for mode in ("output", "input"):
-        assert 0.0 <= report["metrics"][f"io-{mode}/pass@1"] <= 100.0
-        assert f"io-{mode}/pass@2" in report["metrics"]
+        # pass@k recomputed from the per-sample verdicts in items.jsonl (n = 2 per problem).
+        verdicts = [r["correct"] for r in items if r["mode"] == mode]
+        assert len(verdicts) == 3 and all(len(v) == 2 for v in verdicts)
+        pass1 = 100 * sum(sum(v) / 2 for v in verdicts) / 3
+        pass2 = 100 * sum(any(v) for v in verdicts) / 3
+        assert report["metrics"][f"io-{mode}/pass@1"] == pytest.approx(pass1)
+        assert report["metrics"][f"io-{mode}/pass@2"] == pytest.approx(pass2)
         lo, hi = report["intervals"][f"io-{mode}/pass@1"]
-        assert 0.0 <= lo <= hi <= 100.0 and hi > 0  # Wilson: never a zero-width interval
+        assert lo <= pass1 <= hi and hi > lo  # Wilson: never a zero-width interval
         counts = report["counts"][mode]
         assert counts["samples"] == samples
         assert sum(counts["reasons"].values()) == samples
@@ -91,8 +70,8 @@ def test_eval_io_vllm_then_adapter_then_compare(tiny_model, tiny_adapter, tmp_pa
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "io-output/pass@1" in proc.stderr  # the summary table
     report = json.loads((base / "report.json").read_text(encoding="utf-8"))
-    check_report(report, "base", samples=6)
     rows = [json.loads(x) for x in (base / "items.jsonl").read_text("utf-8").splitlines()]
+    check_report(report, "base", samples=6, items=rows)
     assert len(rows) == 6
     assert all(len(r["completions"]) == 2 and r["completions"][0] for r in rows)
     assert all(set(r["finish_reasons"]) <= {"stop", "length"} for r in rows)
@@ -107,8 +86,12 @@ def test_eval_io_vllm_then_adapter_then_compare(tiny_model, tiny_adapter, tmp_pa
         data=data, model=str(tiny_model), adapter=tiny_adapter, backend="transformers",
         output_dir=lora, name="lora", sampling={"n_samples": 2, "max_tokens": 24, "temperature": 0.8},
     )  # fmt: skip
-    lora_report = json.loads(run_stage(cfg).read_text(encoding="utf-8"))
-    check_report(lora_report, "lora", samples=6)
+    lora_path = run_stage(cfg)
+    lora_report = json.loads(lora_path.read_text(encoding="utf-8"))
+    lora_items = [
+        json.loads(x) for x in (lora_path.parent / "items.jsonl").read_text("utf-8").splitlines()
+    ]
+    check_report(lora_report, "lora", samples=6, items=lora_items)
     assert lora_report["model"]["adapter"] == str(tiny_adapter)
 
     png = tmp_path / "compare.png"

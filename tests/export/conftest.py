@@ -75,6 +75,12 @@ def train_adapter(base_dir: Path, run_dir: Path, steps: int = 40, seed: int = 0)
 
 
 @pytest.fixture(scope="session")
+def parity_prompts() -> list[str]:
+    """The prompts the full export's parity check decodes (the adapter was trained on them)."""
+    return list(PROMPTS)
+
+
+@pytest.fixture(scope="session")
 def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from kodeio.testing.tiny import build_tiny_model
 

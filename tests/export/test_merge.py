@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 
 def _logits_close(base: Path, adapter: Path, merged: Path) -> float:
     import torch
@@ -63,21 +61,18 @@ def test_dora_rslora_and_rank_pattern_merge_like_peft(tiny_base: Path, tmp_path:
 
 
 def test_bnb_4bit_dequantization_matches_bitsandbytes() -> None:
+    import bitsandbytes as bnb
     import torch
 
-    bnb = pytest.importorskip("bitsandbytes")
     from kodeio.export.merge import dequantize_bnb_4bit
 
     torch.manual_seed(0)
     cases = [((96, 256), "nf4", True), ((128, 64), "fp4", False), ((64, 192), "nf4", False)]
     for shape, quant_type, nested in cases:
         w = torch.randn(*shape)
-        try:
-            packed, state = bnb.functional.quantize_4bit(
-                w, blocksize=64, quant_type=quant_type, compress_statistics=nested
-            )
-        except (RuntimeError, NotImplementedError) as exc:  # a bnb build without CPU kernels
-            pytest.skip(f"bitsandbytes cannot quantize on CPU here: {exc}")
+        packed, state = bnb.functional.quantize_4bit(
+            w, blocksize=64, quant_type=quant_type, compress_statistics=nested
+        )
         expected = bnb.functional.dequantize_4bit(packed, state).float()
         parts = state.as_dict(packed=True)  # exactly what a -bnb-4bit checkpoint stores
         key = next(k for k in parts if k.startswith("quant_state."))
@@ -88,9 +83,9 @@ def test_bnb_4bit_dequantization_matches_bitsandbytes() -> None:
 
 def test_bnb_4bit_rows_not_a_multiple_of_the_block() -> None:
     """bitsandbytes 0.50's own CPU dequantize mis-scales blocks here; ours stays accurate."""
+    import bitsandbytes as bnb
     import torch
 
-    bnb = pytest.importorskip("bitsandbytes")
     from kodeio.export.merge import dequantize_bnb_4bit
 
     torch.manual_seed(0)
@@ -107,11 +102,11 @@ def test_bnb_4bit_rows_not_a_multiple_of_the_block() -> None:
 def test_merge_into_a_bnb_4bit_base(tiny_base: Path, tiny_run: Path, tmp_path: Path) -> None:
     """A -bnb-4bit base is dequantized tensor by tensor; the result equals PEFT on the
     bitsandbytes-dequantized base."""
+    import bitsandbytes as bnb
     import torch
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
-    bnb = pytest.importorskip("bitsandbytes")
     from kodeio.export.merge import merge_adapter
 
     quant = BitsAndBytesConfig(

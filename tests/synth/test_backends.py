@@ -65,13 +65,6 @@ def test_vllm_engine_settings() -> None:
     assert gpu["quantization"] == "bitsandbytes" and "kv_cache_memory_bytes" not in gpu
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kodeio.testing.tiny import tiny_model_dir
-
-    return tiny_model_dir(tmp_path_factory)
-
-
 def test_r1_generation_prompt_ends_in_think(tiny_model: Path) -> None:
     from transformers import AutoTokenizer
 

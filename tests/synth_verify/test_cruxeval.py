@@ -133,8 +133,9 @@ PROBLEMS = [
 ]
 
 
-def official_check(code: str, inp: str, out: str, g: str, mode: str) -> Job | bool:
-    """CRUXEval's evaluate_score for one generation: a fixed answer or the check to run."""
+def reimplemented_official_check(code: str, inp: str, out: str, g: str, mode: str) -> Job | bool:
+    """Our six-line copy of CRUXEval's evaluate_score rules (not the official code): a fixed
+    answer or the check to run."""
     if mode == "input" and "f(" not in g:
         return False
     if mode == "output" and f"f({inp})" in g:
@@ -142,7 +143,7 @@ def official_check(code: str, inp: str, out: str, g: str, mode: str) -> Job | bo
     return Job(id="ref", code=code, expr=f"{out} == {g}")
 
 
-def test_agrees_with_the_official_scorer_on_literal_predictions(sandbox):
+def test_agrees_with_a_reimplementation_of_the_official_rules_on_literal_predictions(sandbox):
     items: list[VerifyItem] = []
     reference: list[Job | bool] = []
     for p, (code, inp, out, out_preds, in_preds) in enumerate(PROBLEMS):
@@ -163,7 +164,7 @@ def test_agrees_with_the_official_scorer_on_literal_predictions(sandbox):
                         cruxeval_rules=True,
                     )
                 )
-                reference.append(official_check(code, inp, out, g, mode))
+                reference.append(reimplemented_official_check(code, inp, out, g, mode))
     jobs = [r for r in reference if isinstance(r, Job)]
     ran = iter(sandbox.run(jobs))
     expected = []

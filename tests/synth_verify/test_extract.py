@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 import os
 import uuid
+from typing import get_args
 
 import pytest
 
 from kodeio.synth.verify import CallAnswer, extract_answer, interpret_answer
+from kodeio.synth.verify.extract import _FINDERS, FailReason
 
 OK = "ok"
 
@@ -413,8 +415,17 @@ def test_extraction_table(text, key, expected, source_or_reason, unterminated):
     assert _same(ext.value, expected), (ext.value, expected)
 
 
-def test_table_is_big_enough():
-    assert len(CASES) >= 40
+def test_table_covers_every_source_and_failure_reason():
+    # A finder or failure reason added to extract.py without a row here fails this test.
+    outcomes = {c.values[3] for c in CASES}
+    assert {source for source, _ in _FINDERS} <= outcomes, outcomes
+    assert set(get_args(FailReason)) <= outcomes, outcomes
+    for key in ("output", "input"):
+        for unterminated in (False, True):
+            assert any(c.values[1] == key and c.values[4] is unterminated for c in CASES), (
+                key,
+                unterminated,
+            )
 
 
 def _same(a, b) -> bool:

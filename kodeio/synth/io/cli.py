@@ -83,5 +83,22 @@ def run(
     print_summary(run_io(cfg))
 
 
+@io_app.command("validate-seeds")
+def validate_seeds(
+    seeds: Annotated[
+        Path | None,
+        typer.Argument(help="kodeio seed JSONL to check (default: the shipped quickstart corpus)."),
+    ] = None,
+) -> None:
+    """Run each seed in the sandbox; list seeds that are nondeterministic, too big or too few."""
+    from kodeio.errors import KodeioError
+    from kodeio.synth.io.seeds.corpus import quickstart_path
+    from kodeio.synth.io.seeds.validate import validate_file
+
+    path = seeds or quickstart_path()
+    if validate_file(path):
+        raise KodeioError(f"{path}: some seeds have problems (listed above)")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(io_app, name="io")

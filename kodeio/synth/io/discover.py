@@ -16,7 +16,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-from kodeio.synth.io.seeds import RawCode, Seed
+from kodeio.synth.io.seed import RawCode, Seed
 
 # Calls that read or write the outside world; a function using them is not a pure seed.
 IO_BUILTINS = {"open", "input", "breakpoint", "exit", "quit", "help"}

@@ -263,10 +263,11 @@ class IoStage:
                         chunk = []
                 if chunk:
                     self._chunk(chunk, out, rejects, ledger, bar, sharded)
-                if c.ray:
-                    from kodeio.scale.ray_runner import run_io_on_ray
+                if c.ray and todo:
+                    from kodeio.scale.ray_runner import chunked, run_in_order
 
-                    for outcome in run_io_on_ray(c, todo):
+                    chunks = chunked(todo, c.chunk_seeds)
+                    for outcome in run_in_order(c, outcomes_task, chunks):
                         self.write_outcome(outcome, out, rejects, ledger, sharded)
                         bar.update(0, advance=1)
         finally:
@@ -687,6 +688,17 @@ def settle(
         if reject is not None:
             rejects.append(reject)
     return rows, rejects, owned
+
+
+def outcomes_task(
+    config_json: dict[str, Any], chunk: list[tuple[int, Any]]
+) -> list[dict[str, Any]]:
+    """One Ray task (`--ray`): the unsettled outcomes of a contiguous chunk of seeds."""
+    stage = IoStage(IoConfig.model_validate(config_json))
+    try:
+        return stage.outcomes(chunk)
+    finally:
+        stage.close()
 
 
 def _ledger_key(ordinal: int, item: Seed | RawCode) -> str:

@@ -9,7 +9,9 @@ judged.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from kodeio.errors import InputError
 from kodeio.files import ResumableJsonl, iter_jsonl, write_jsonl
@@ -39,12 +41,18 @@ def _validate(config: VerifyRunConfig) -> list[str]:
     return ids
 
 
+def verdicts_task(config_json: dict[str, Any], items: list[VerifyItem]) -> list[dict[str, Any]]:
+    """One Ray task (`--ray`): the verdict rows of a batch of predictions, in order."""
+    return [v.to_row() for v in verify(items, VerifyRunConfig.model_validate(config_json))]
+
+
 def _verdict_rows(config: VerifyRunConfig, todo: Iterator[VerifyItem]) -> Iterator[dict]:
     """Verdict rows in `todo` order: here, or as Ray tasks of `batch_size` items each."""
     if config.ray:
-        from kodeio.scale.ray_runner import run_verify_on_ray
+        from kodeio.scale.ray_runner import run_in_order
 
-        yield from run_verify_on_ray(config, todo)
+        chunks = iter(lambda: list(islice(todo, config.batch_size)), [])
+        yield from run_in_order(config, verdicts_task, chunks)
         return
     for verdict in verify(todo, config):
         yield verdict.to_row()

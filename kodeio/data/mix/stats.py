@@ -1,0 +1,93 @@
+"""The mix's statistics (`mix_stats.json`, the card's numbers) and its content fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kodeio.data.mix.config import SPLITS, MixConfig
+from kodeio.data.mix.sources import Sample
+
+
+@dataclass
+class SourceReport:
+    name: str
+    kind: str
+    license: str | None
+    read: int = 0
+    duplicates_exact: int = 0
+    duplicates_near: int = 0
+    length_filtered: int = 0
+    unique: int = 0
+    target: int = 0
+    upsample_factor: float = 1.0
+    capped: bool = False
+    rows: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, Any] = field(default_factory=dict)
+
+
+def content_fingerprint(splits: dict[str, list[Sample]]) -> str:
+    digest = hashlib.sha256()
+    for split in SPLITS:
+        for s in splits[split]:
+            digest.update(
+                json.dumps(
+                    [split, s.id, s.source, s.messages, s.num_tokens], ensure_ascii=False
+                ).encode("utf-8")
+            )
+    return digest.hexdigest()[:16]
+
+
+def mix_stats(
+    config: MixConfig,
+    splits: dict[str, list[Sample]],
+    reports: list[SourceReport],
+    dedup: Any,
+) -> dict[str, Any]:
+    from kodeio.data.card import token_stats
+
+    length_filter = "none"
+    if config.length.tokenizer:
+        length_filter = f"{config.length.min_tokens} ≤ tokens" + (
+            f" ≤ {config.length.max_tokens}" if config.length.max_tokens else ""
+        )
+    return {
+        "seed": config.seed,
+        "fingerprint": content_fingerprint(splits),
+        "tokenizer": Path(config.length.tokenizer).name if config.length.tokenizer else None,
+        "message_overhead": config.length.message_overhead,
+        "length_filter": length_filter,
+        "eval_fraction": config.split.eval_fraction,
+        "dedup": {
+            "exact": dedup.stats.exact,
+            "near": dedup.stats.near,
+            "threshold": config.dedup.threshold,
+            "num_perm": config.dedup.num_perm,
+            "ngram": config.dedup.ngram,
+        },
+        "splits": {
+            split: {"count": len(rows), "tokens": token_stats([s.num_tokens for s in rows])}
+            for split, rows in splits.items()
+        },
+        "sources": [
+            {
+                "name": r.name,
+                "kind": r.kind,
+                "license": r.license,
+                "read": r.read,
+                "duplicates_exact": r.duplicates_exact,
+                "duplicates_near": r.duplicates_near,
+                "length_filtered": r.length_filtered,
+                "unique": r.unique,
+                "target": r.target,
+                "upsample_factor": round(r.upsample_factor, 4),
+                "capped": r.capped,
+                "rows": r.rows,
+                "tokens": r.tokens,
+            }
+            for r in reports
+        ],
+    }
