@@ -133,15 +133,21 @@ def _shared_engine(group: list[ModelEvalConfig]) -> Callable[[], Backend]:
     return lambda: make_eval_backend(bare)
 
 
-def run_suites(suites: Sequence[list[tuple[str, ModelEvalConfig]]]) -> list[list[Path]]:
-    """Run every suite, in order, starting each distinct engine once for all of them."""
+def run_suites(
+    suites: Sequence[list[tuple[str, ModelEvalConfig]]],
+    on_suite: Callable[[int], None] | None = None,
+) -> list[list[Path]]:
+    """Run every suite, in order, starting each distinct engine once for all of them
+    (`on_suite(i)` is called as suite i starts, e.g. to print which model it is)."""
     groups: dict[str, list[ModelEvalConfig]] = {}
     for _, config in (item for suite in suites for item in suite):
         groups.setdefault(_engine_key(config), []).append(config)
     engines = {key: LazyBackend(_shared_engine(group)) for key, group in groups.items()}
     out: list[list[Path]] = []
     try:
-        for suite in suites:
+        for i, suite in enumerate(suites):
+            if on_suite is not None:
+                on_suite(i)
             reports = []
             for kind, config in suite:
                 backend: Backend = engines[_engine_key(config)]
