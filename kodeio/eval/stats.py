@@ -71,16 +71,21 @@ def change_interval(
 def bootstrap_corpus_interval(
     metric: object, hypotheses: Sequence[str], references: Sequence[str], n_bootstrap: int = 1000
 ) -> tuple[float, float]:
-    """95% interval of a corpus-level sacrebleu metric (chrF, BLEU) by resampling sentences.
+    """95% percentile interval of a corpus-level sacrebleu metric (chrF, BLEU), resampling
+    sentences with replacement.
 
-    sacrebleu does the resampling (`corpus_score(n_bootstrap=...)`, seeded by its
-    SACREBLEU_SEED, 12345 unless set) and reports a percentile half-width around the mean of
-    the resampled scores; clipped to the metric's 0-100 range.
+    sacrebleu extracts each sentence's statistics once and rescores resampled sums (seeded
+    by SACREBLEU_SEED, 12345 unless set); kodeio takes the 2.5th and 97.5th percentiles.
+    `corpus_score(n_bootstrap=...)` itself is not used: its summary step fails on a mix of
+    float and float32 scores (a run where some resamples score exactly 0).
     """
-    score = metric.corpus_score(list(hypotheses), [list(references)], n_bootstrap=n_bootstrap)  # type: ignore[attr-defined]
-    # sacrebleu keeps them as _mean and _ci; its own CLI prints them as "μ = mean ± ci".
-    mean, half = float(score._mean), float(score._ci)
-    return (min(100.0, max(0.0, mean - half)), max(0.0, min(100.0, mean + half)))
+    from sacrebleu.significance import _bootstrap_resample
+
+    stats = metric._extract_corpus_statistics(list(hypotheses), [list(references)])  # type: ignore[attr-defined]
+    _, scores = _bootstrap_resample(stats, metric, n_bootstrap)  # type: ignore[arg-type]
+    values = sorted(float(s.score) for s in scores)
+    lo, hi = values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]
+    return (min(100.0, max(0.0, lo)), max(0.0, min(100.0, hi)))
 
 
 def describe_change(

@@ -3,8 +3,10 @@ tokenizer trained on the spot, and small JSONL sources for the mixer."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,9 @@ DIALOGUE_HEADER = ["ID", "대분류", "소분류", "상황", "Set Nr.", "발화�
 BIG_ROWS = 200_000
 
 
-def write_xlsx(path: Path, sheets: dict[str, list[list[object]]], write_only: bool = False) -> Path:
+def _write_xlsx(
+    path: Path, sheets: dict[str, list[list[object]]], write_only: bool = False
+) -> Path:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=write_only)
@@ -40,7 +44,7 @@ def aihub_dir(tmp_path_factory) -> Path:
         [5, "일상", "쇼핑", "옷가게", 2, "손님", "", "Where is the fitting room?"],  # English only
         [6, "일상", "음식", "카페", 2, "직원", "포장해 드릴까요?", "Would you like it to go?"],
     ]
-    write_xlsx(root / "01_dialogue.xlsx", {"대화체 Sheet": dialogue})
+    _write_xlsx(root / "01_dialogue.xlsx", {"대화체 Sheet": dialogue})
     # Plain layout: other column order, header cells with stray spaces and NFD Korean.
     import unicodedata
 
@@ -52,7 +56,7 @@ def aihub_dir(tmp_path_factory) -> Path:
         [None, None, None],
     ]
     notes = [["이 시트는 설명입니다"], ["no data here"]]
-    write_xlsx(root / "02_plain.xlsx", {"notes": notes, "Sheet1": plain})
+    _write_xlsx(root / "02_plain.xlsx", {"notes": notes, "Sheet1": plain})
     return root
 
 
@@ -98,14 +102,14 @@ def tiny_tokenizer_dir(tmp_path_factory) -> Path:
     return out
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
+def _write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
     )
     return path
 
 
-def trace_row(i: int, reasoning_words: int = 5) -> dict:
+def _trace_row(i: int, reasoning_words: int = 5) -> dict:
     reasoning = " ".join(f"step{j}" for j in range(reasoning_words))
     return {
         "id": f"fn{i}",
@@ -141,8 +145,8 @@ def gibberish(rng: random.Random, korean: bool, words: int = 6) -> str:
 @pytest.fixture()
 def mix_sources(tmp_path) -> dict[str, Path]:
     rng = random.Random(0)
-    traces = write_jsonl(tmp_path / "traces.jsonl", [trace_row(i) for i in range(200)])
-    pairs = write_jsonl(
+    traces = _write_jsonl(tmp_path / "traces.jsonl", [_trace_row(i) for i in range(200)])
+    pairs = _write_jsonl(
         tmp_path / "pairs.jsonl",
         [
             {"ko": gibberish(rng, True), "en": gibberish(rng, False), "source": f"f.xlsx:S:{i}"}
@@ -151,7 +155,7 @@ def mix_sources(tmp_path) -> dict[str, Path]:
     )
     mcqa = tmp_path / "kormed"
     mcqa.mkdir()
-    write_jsonl(
+    _write_jsonl(
         mcqa / "train.jsonl",
         [
             {
@@ -168,3 +172,83 @@ def mix_sources(tmp_path) -> dict[str, Path]:
         ],
     )
     return {"traces": traces, "pairs": pairs, "mcqa": mcqa}
+
+
+def _three_sources(paths, **extra) -> list[dict]:
+    return [
+        {
+            "name": "codeio",
+            "kind": "traces",
+            "path": str(paths["traces"]),
+            "ratio": 0.5,
+            "license": "apache-2.0",
+            **extra.get("codeio", {}),
+        },
+        {
+            "name": "aihub",
+            "kind": "pairs",
+            "path": str(paths["pairs"]),
+            "ratio": 0.3,
+            "license": "AI Hub terms of use",
+            **extra.get("aihub", {}),
+        },
+        {
+            "name": "kormed",
+            "kind": "hf",
+            "ratio": 0.2,
+            "license": "cc-by-nc-2.0",
+            "dataset": {"path": str(paths["mcqa"]), "layout": "mcqa"},
+            **extra.get("kormed", {}),
+        },
+    ]
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+# The helpers above, for the tests (a test module never imports this conftest).
+@pytest.fixture(scope="session")
+def dialogue_header() -> list[str]:
+    """The header row of AI Hub's dialogue layout."""
+    return list(DIALOGUE_HEADER)
+
+
+@pytest.fixture(scope="session")
+def big_rows() -> int:
+    """How many rows `big_xlsx` holds."""
+    return BIG_ROWS
+
+
+@pytest.fixture(scope="session")
+def write_xlsx() -> Callable[..., Path]:
+    """`write_xlsx(path, {sheet: rows}, write_only=False)`: a workbook, written with openpyxl."""
+    return _write_xlsx
+
+
+@pytest.fixture(scope="session")
+def write_jsonl() -> Callable[[Path, list[dict]], Path]:
+    """`write_jsonl(path, rows)`: the rows as UTF-8 JSONL (Korean unescaped)."""
+    return _write_jsonl
+
+
+@pytest.fixture(scope="session")
+def trace_row() -> Callable[..., dict]:
+    """`trace_row(i, reasoning_words=5)`: a verified-trace row in the messages format."""
+    return _trace_row
+
+
+@pytest.fixture(scope="session")
+def three_sources() -> Callable[..., list[dict]]:
+    """`three_sources(mix_sources, **extra)`: the traces, pairs and MCQA sources of a mix."""
+    return _three_sources
+
+
+@pytest.fixture(scope="session")
+def tree_digest() -> Callable[[Path], dict[str, str]]:
+    """`tree_digest(root)`: the SHA-256 of every file under `root`, by relative path."""
+    return _tree_digest

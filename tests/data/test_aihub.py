@@ -9,7 +9,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import BIG_ROWS, DIALOGUE_HEADER, write_xlsx
 
 from kodeio.cli import main
 from kodeio.data.pairs import AihubConfig, run_stage, stats_path
@@ -63,7 +62,7 @@ def test_named_sheet_and_wrong_sheet(aihub_dir, tmp_path):
     assert not (tmp_path / "q.jsonl").exists()
 
 
-def test_custom_column_names(tmp_path):
+def test_custom_column_names(tmp_path, write_xlsx):
     book = write_xlsx(tmp_path / "x.xlsx", {"s": [["korean", "english"], ["안녕", "hi"]]})
     out = run_stage(
         AihubConfig(
@@ -73,7 +72,7 @@ def test_custom_column_names(tmp_path):
     assert read_rows(out)[0]["en"] == "hi"
 
 
-def test_missing_column_and_corrupt_file_write_nothing(aihub_dir, tmp_path):
+def test_missing_column_and_corrupt_file_write_nothing(aihub_dir, tmp_path, write_xlsx):
     bad_dir = tmp_path / "in"
     bad_dir.mkdir()
     (bad_dir / "a.xlsx").write_bytes((aihub_dir / "01_dialogue.xlsx").read_bytes())
@@ -125,12 +124,12 @@ def test_cp949_csv_is_rejected_then_read_with_its_encoding(tmp_path):
     assert read_rows(out)[0]["ko"] == "안녕하세요"
 
 
-def test_cli_success_and_error_lines(aihub_dir, tmp_path, capsys):
+def test_cli_success_and_error_lines(aihub_dir, tmp_path, capsys, dialogue_header, write_xlsx):
     out = tmp_path / "pairs.jsonl"
     assert main(["data", "aihub", str(aihub_dir), "-o", str(out)]) == 0
     err = capsys.readouterr().err
     assert "wrote 5 pairs from 2 file(s)" in err and "blank 2" in err
-    missing = write_xlsx(tmp_path / "m.xlsx", {"Sheet1": [DIALOGUE_HEADER[:-1], [1] * 7]})
+    missing = write_xlsx(tmp_path / "m.xlsx", {"Sheet1": [dialogue_header[:-1], [1] * 7]})
     assert main(["data", "aihub", str(missing), "-o", str(tmp_path / "m.jsonl")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -162,7 +161,7 @@ RSS_PROBE = textwrap.dedent(
 )
 
 
-def test_memory_stays_flat_on_200k_rows(big_xlsx):
+def test_memory_stays_flat_on_200k_rows(big_xlsx, big_rows):
     """Resident memory after 25k rows and after 200k rows must be the same (streaming).
 
     Keeping even one empty XML element per row (openpyxl's own read-only iteration does)
@@ -173,8 +172,8 @@ def test_memory_stays_flat_on_200k_rows(big_xlsx):
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    assert result["rows"] == BIG_ROWS
+    assert result["rows"] == big_rows
     rss = {int(k): v for k, v in result["rss"].items()}
-    growth = rss[BIG_ROWS] - rss[25000]
+    growth = rss[big_rows] - rss[25000]
     assert growth < 4, f"RSS grew {growth:.1f} MB from 25k to 200k rows: {rss}"
     assert result["peak_mb"] < 200, result

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import write_jsonl
 
 from kodeio.cli import main
 from kodeio.data.hf import HfConfig, HfDatasetSpec, run_stage
@@ -13,7 +12,7 @@ from kodeio.errors import InputError
 
 
 @pytest.fixture()
-def kormedmcqa_dir(tmp_path):
+def kormedmcqa_dir(tmp_path, write_jsonl):
     """KorMedMCQA's layout: integer answers 1-5, `cot` on some rows, extra columns."""
     root = tmp_path / "KorMedMCQA"
     root.mkdir()
@@ -83,7 +82,7 @@ def test_kormedmcqa_layout_from_a_local_dataset_dir(kormedmcqa_dir, tmp_path):
     assert len(test_split.read_text().splitlines()) == 1
 
 
-def test_qa_layout_with_column_mapping_and_prompt_style(tmp_path):
+def test_qa_layout_with_column_mapping_and_prompt_style(tmp_path, write_jsonl):
     path = write_jsonl(
         tmp_path / "med_o1.jsonl",
         [
@@ -105,7 +104,7 @@ def test_qa_layout_with_column_mapping_and_prompt_style(tmp_path):
     assert messages[1]["content"] == "<think>\n원인을 찾기 전 해열\n</think>\n\n해열제와 수분 보충"
 
 
-def test_instruction_layout(tmp_path):
+def test_instruction_layout(tmp_path, write_jsonl):
     path = write_jsonl(
         tmp_path / "koalpaca.jsonl",
         [

@@ -4,16 +4,13 @@ split, determinism, the card and the hub upload's file list."""
 from __future__ import annotations
 
 import collections
-import hashlib
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-from conftest import trace_row, write_jsonl
 
 from kodeio.cli import main
 from kodeio.data.mix import MixConfig, build_mix, run_stage
@@ -24,44 +21,7 @@ def config(sources, tmp_path, **kw) -> MixConfig:
     return MixConfig.model_validate({"sources": sources, "output": str(tmp_path / "mix"), **kw})
 
 
-def three_sources(paths, **extra) -> list[dict]:
-    return [
-        {
-            "name": "codeio",
-            "kind": "traces",
-            "path": str(paths["traces"]),
-            "ratio": 0.5,
-            "license": "apache-2.0",
-            **extra.get("codeio", {}),
-        },
-        {
-            "name": "aihub",
-            "kind": "pairs",
-            "path": str(paths["pairs"]),
-            "ratio": 0.3,
-            "license": "AI Hub terms of use",
-            **extra.get("aihub", {}),
-        },
-        {
-            "name": "kormed",
-            "kind": "hf",
-            "ratio": 0.2,
-            "license": "cc-by-nc-2.0",
-            "dataset": {"path": str(paths["mcqa"]), "layout": "mcqa"},
-            **extra.get("kormed", {}),
-        },
-    ]
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
-def test_ratios_with_total_and_stratified_split(mix_sources, tmp_path):
+def test_ratios_with_total_and_stratified_split(mix_sources, tmp_path, three_sources):
     cfg = config(three_sources(mix_sources), tmp_path, total=100, split={"eval_fraction": 0.1})
     result = build_mix(cfg)
     per_source = {r.name: r.rows for r in result.reports}
@@ -79,7 +39,9 @@ def test_ratios_with_total_and_stratified_split(mix_sources, tmp_path):
     assert len(set(first)) >= 2
 
 
-def test_ratios_without_total_use_the_largest_mix_without_upsampling(mix_sources, tmp_path):
+def test_ratios_without_total_use_the_largest_mix_without_upsampling(
+    mix_sources, tmp_path, three_sources
+):
     result = build_mix(config(three_sources(mix_sources), tmp_path))
     totals = {r.name: r.rows["train"] + r.rows["eval"] for r in result.reports}
     # kormed (60 rows at 20%) is the binding source: 60 / 0.2 = 300 rows in all.
@@ -111,7 +73,7 @@ def test_count_with_upsampling_cap_keeps_eval_out_of_train(mix_sources, tmp_path
     assert not report["codeio"].capped
 
 
-def test_exact_and_near_duplicates_are_removed(tmp_path):
+def test_exact_and_near_duplicates_are_removed(tmp_path, trace_row, write_jsonl):
     long_ko = "환자는 사흘 전부터 기침과 발열이 있었고 어제부터 숨이 차다고 호소하며 응급실에 왔다"
     pairs = write_jsonl(
         tmp_path / "p.jsonl",
@@ -162,7 +124,9 @@ def test_exact_and_near_duplicates_are_removed(tmp_path):
     assert {r.name: r.unique for r in off.reports} == {"pairs": 5, "traces": 4}
 
 
-def test_length_filter_with_a_local_tokenizer(mix_sources, tmp_path, tiny_tokenizer_dir):
+def test_length_filter_with_a_local_tokenizer(
+    mix_sources, tmp_path, tiny_tokenizer_dir, trace_row, write_jsonl
+):
     traces = write_jsonl(
         tmp_path / "t.jsonl",
         [trace_row(i, 3) for i in range(20)] + [trace_row(100 + i, 400) for i in range(5)],
@@ -190,7 +154,7 @@ def test_length_filter_with_a_local_tokenizer(mix_sources, tmp_path, tiny_tokeni
         build_mix(config(sources, tmp_path, length={"tokenizer": str(tmp_path), "max_tokens": 10}))
 
 
-def test_output_contract_card_and_determinism(mix_sources, tmp_path):
+def test_output_contract_card_and_determinism(mix_sources, tmp_path, three_sources, tree_digest):
     cfg = config(
         three_sources(mix_sources),
         tmp_path,
@@ -249,7 +213,7 @@ def test_output_contract_card_and_determinism(mix_sources, tmp_path):
     )
 
 
-def test_hub_upload_files_and_token_handling(mix_sources, tmp_path, monkeypatch):
+def test_hub_upload_files_and_token_handling(mix_sources, tmp_path, monkeypatch, three_sources):
     from kodeio.data.hub import hub_files, push_to_hub
 
     out = run_stage(config(three_sources(mix_sources), tmp_path, total=60))
@@ -282,7 +246,7 @@ def test_hub_upload_files_and_token_handling(mix_sources, tmp_path, monkeypatch)
             assert secret.encode() not in path.read_bytes()
 
 
-def test_bad_inputs_are_one_line_errors(mix_sources, tmp_path, capsys):
+def test_bad_inputs_are_one_line_errors(mix_sources, tmp_path, capsys, trace_row, write_jsonl):
     bad = write_jsonl(
         tmp_path / "bad.jsonl",
         [
@@ -332,7 +296,7 @@ def test_bad_inputs_are_one_line_errors(mix_sources, tmp_path, capsys):
     assert (precious / "notes.txt").read_text() == "keep me"
 
 
-def test_messages_source_and_translation_directions(mix_sources, tmp_path):
+def test_messages_source_and_translation_directions(mix_sources, tmp_path, write_jsonl):
     from kodeio.data.text import split_think
 
     conversations = write_jsonl(

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import trace_row, write_jsonl
-from test_mix import three_sources, tree_digest
 
 from kodeio.cli import main
 
@@ -28,7 +27,7 @@ def _one_line(err: str, needle: str) -> None:
 
 
 def test_aihub_shards_merge_into_the_bytes_of_a_single_run(
-    aihub_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+    aihub_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture, write_jsonl
 ) -> None:
     inputs = tmp_path / "in"
     shutil.copytree(aihub_dir, inputs)
@@ -60,7 +59,7 @@ def test_aihub_shards_merge_into_the_bytes_of_a_single_run(
 
 
 def test_hf_shards_merge_into_the_bytes_of_a_single_run(
-    tmp_path: Path, capsys: pytest.CaptureFixture
+    tmp_path: Path, capsys: pytest.CaptureFixture, write_jsonl
 ) -> None:
     rows = [
         {"question": f"질문 {i}?", "answer": f"답 {i}" if i % 4 != 2 else ""} for i in range(11)
@@ -89,7 +88,13 @@ def test_hf_shards_merge_into_the_bytes_of_a_single_run(
     _one_line(err, "no usable rows (skipped: empty question or answer: 3)")
 
 
-def _mix_config(sources: dict[str, Path], tmp_path: Path, tokenizer: Path) -> Path:
+def _mix_config(
+    sources: dict[str, Path],
+    tmp_path: Path,
+    tokenizer: Path,
+    helpers: tuple[Callable[..., dict], Callable[..., Path], Callable[..., list[dict]]],
+) -> Path:
+    trace_row, write_jsonl, three_sources = helpers
     import yaml
 
     # Duplicates across shards: exact copies of earlier rows in other sources, and a near
@@ -124,8 +129,13 @@ def test_mix_shards_merge_into_the_bytes_of_a_single_run(
     tmp_path: Path,
     tiny_tokenizer_dir: Path,
     capsys: pytest.CaptureFixture,
+    trace_row: Callable[..., dict],
+    write_jsonl: Callable[..., Path],
+    three_sources: Callable[..., list[dict]],
+    tree_digest: Callable[[Path], dict[str, str]],
 ) -> None:
-    config = _mix_config(mix_sources, tmp_path, tiny_tokenizer_dir)
+    helpers = (trace_row, write_jsonl, three_sources)
+    config = _mix_config(mix_sources, tmp_path, tiny_tokenizer_dir, helpers)
     single = tmp_path / "single"
     assert main(["data", "mix", "-c", str(config), "-o", str(single)]) == 0
     shards = [tmp_path / f"s{k}.jsonl" for k in (1, 2, 3)]

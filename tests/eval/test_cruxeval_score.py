@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from cruxeval_cases import CASES
 
 from kodeio.cli import main
 from kodeio.eval.cruxeval import CruxSample, official_pass_at_k, precheck
@@ -17,10 +16,10 @@ from kodeio.eval.stats import pass_at_k, wilson_interval
 HERE = Path(__file__).resolve().parent
 
 
-def write_fixture(root: Path) -> tuple[Path, Path, Path]:
+def write_fixture(root: Path, cases: list[tuple]) -> tuple[Path, Path, Path]:
     data = root / "cruxeval.jsonl"
     with data.open("w", encoding="utf-8") as fh:
-        for i, (_, code, inp, out, _, _) in enumerate(CASES):
+        for i, (_, code, inp, out, _, _) in enumerate(cases):
             fh.write(
                 json.dumps({"code": code, "input": inp, "output": out, "id": f"sample_{i}"}) + "\n"
             )
@@ -28,7 +27,7 @@ def write_fixture(root: Path) -> tuple[Path, Path, Path]:
     for mode, column in (("output", 4), ("input", 5)):
         path = root / f"generations_{mode}.json"
         path.write_text(
-            json.dumps({f"sample_{i}": case[column] for i, case in enumerate(CASES)}),
+            json.dumps({f"sample_{i}": case[column] for i, case in enumerate(cases)}),
             encoding="utf-8",
         )
         gens[mode] = path
@@ -36,10 +35,10 @@ def write_fixture(root: Path) -> tuple[Path, Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory):
+def scored(tmp_path_factory, cruxeval_cases):
     """Both modes scored by kodeio and by the reference re-implementation."""
     root = tmp_path_factory.mktemp("crux")
-    data, gen_out, gen_in = write_fixture(root)
+    data, gen_out, gen_in = write_fixture(root, cruxeval_cases)
     results = {}
     for mode, gens in (("output", gen_out), ("input", gen_in)):
         ours = root / f"ours_{mode}.json"
@@ -72,10 +71,10 @@ def scored(tmp_path_factory):
 
 
 @pytest.mark.parametrize("mode", ["output", "input"])
-def test_verdicts_equal_the_reimplemented_reference(scored, mode):
+def test_verdicts_equal_the_reimplemented_reference(scored, mode, cruxeval_cases):
     ours, ref, _ = scored[mode]
     assert set(ours) == {"raw_generations", "raw_scored_generations", "pass_at_1", "pass_at_5"}
-    for i, (why, *_rest) in enumerate(CASES):
+    for i, (why, *_rest) in enumerate(cruxeval_cases):
         key = f"sample_{i}"
         assert ours["raw_scored_generations"][key] == ref["raw_scored_generations"][key], why
     assert ours["pass_at_1"] == ref["pass_at_1"]
@@ -83,54 +82,60 @@ def test_verdicts_equal_the_reimplemented_reference(scored, mode):
     assert ours["raw_generations"] == ref["raw_generations"]
 
 
-def verdicts(scored, mode: str, why: str) -> list[bool]:
-    index = next(i for i, case in enumerate(CASES) if case[0] == why)
-    return scored[mode][0]["raw_scored_generations"][f"sample_{index}"]
+@pytest.fixture(scope="module")
+def verdicts(scored, cruxeval_cases):
+    """`verdicts(mode, why)`: kodeio's verdicts on the generations of the case named `why`."""
+
+    def of(mode: str, why: str) -> list[bool]:
+        index = next(i for i, case in enumerate(cruxeval_cases) if case[0] == why)
+        return scored[mode][0]["raw_scored_generations"][f"sample_{index}"]
+
+    return of
 
 
-def test_quirks_are_reproduced(scored):
+def test_quirks_are_reproduced(verdicts):
     """Spot checks, so the comparison above cannot pass by both sides being all-False."""
-    assert verdicts(scored, "output", "plain right and wrong") == [True, False]
-    assert verdicts(scored, "input", "plain right and wrong") == [True, False]
-    assert verdicts(scored, "output", "quirk: textual concatenation, 'or True' always passes") == [
+    assert verdicts("output", "plain right and wrong") == [True, False]
+    assert verdicts("input", "plain right and wrong") == [True, False]
+    assert verdicts("output", "quirk: textual concatenation, 'or True' always passes") == [
         True,
         True,
     ]
-    assert verdicts(scored, "output", "quirk: comma turns the rest into the assert message") == [
+    assert verdicts("output", "quirk: comma turns the rest into the assert message") == [
         True,
         False,
     ]
-    assert verdicts(scored, "output", "quirk: a newline runs more statements") == [
+    assert verdicts("output", "quirk: a newline runs more statements") == [
         True,
         False,
         False,
     ]
-    assert verdicts(scored, "output", "output mode: repeating the call f(<input>) is wrong") == [
+    assert verdicts("output", "output mode: repeating the call f(<input>) is wrong") == [
         False,
         False,
         True,
     ]
-    assert verdicts(scored, "input", "input mode: no 'f(' text is wrong unexecuted") == [False] * 4
-    assert verdicts(scored, "output", "an endless prediction times out") == [False]
+    assert verdicts("input", "input mode: no 'f(' text is wrong unexecuted") == [False] * 4
+    assert verdicts("output", "an endless prediction times out") == [False]
     # f(2501) is right by value but needs ~1250 frames: CPython's default limit says no.
-    assert verdicts(scored, "input", "deep recursion hits the default limit") == [True, False, True]
-    assert verdicts(scored, "output", "deep recursion hits the default limit") == [
+    assert verdicts("input", "deep recursion hits the default limit") == [True, False, True]
+    assert verdicts("output", "deep recursion hits the default limit") == [
         True,
         False,
         True,
     ]
-    assert verdicts(scored, "output", "float equality is exact") == [False, True, True]
-    assert verdicts(scored, "output", "no generations at all (n = 0 counts as solved)") == []
+    assert verdicts("output", "float equality is exact") == [False, True, True]
+    assert verdicts("output", "no generations at all (n = 0 counts as solved)") == []
 
 
-def test_report_and_check_cache(scored):
+def test_report_and_check_cache(scored, cruxeval_cases):
     root = scored["output"][2]
     report = json.loads((root / "ours_output.report.json").read_text(encoding="utf-8"))
     assert report["kind"] == "cruxeval_score"
     assert report["metrics"]["cruxeval-output/pass@1"] == pytest.approx(
         scored["output"][0]["pass_at_1"]
     )
-    assert report["counts"]["samples"] == len(CASES)
+    assert report["counts"]["samples"] == len(cruxeval_cases)
     assert report["counts"]["executed"] > 0
     checks = (root / "ours_output.checks.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(checks) == report["counts"]["executed"]

@@ -55,3 +55,7 @@ def test_bootstrap_interval_of_chrf_narrows_with_more_sentences():
     assert lo4 < score < hi4 and lo64 < score < hi64
     assert hi64 - lo64 < 0.5 * (hi4 - lo4)  # 16x the sentences: about a quarter the width
     assert bootstrap_corpus_interval(CHRF(), refs, refs) == (100.0, 100.0)
+    # Resamples that score exactly 0 next to ones that do not (sacrebleu's own summary of
+    # its bootstrap fails on this mix of float and float32).
+    lo, hi = bootstrap_corpus_interval(CHRF(), ["zzz", "qqq", refs[0]], refs[:3])
+    assert lo == 0.0 < hi

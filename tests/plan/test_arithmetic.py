@@ -15,39 +15,41 @@ from kodeio.plan.model_config import load_shape
 from kodeio.plan.report import StageReport
 from kodeio.plan.serving import Workload, plan_serving
 
-from .helpers import LINEAR, REST, TOTAL, small_model
 
-
-def test_parameter_count_and_kv_bytes(tmp_path: Path) -> None:
+def test_parameter_count_and_kv_bytes(tmp_path: Path, small_total, small_model) -> None:
     shape = load_shape(str(small_model(tmp_path)))
-    assert shape.total_params == TOTAL == 2_742_528
+    assert shape.total_params == small_total == 2_742_528
     assert kv_bytes_per_token(shape, 2).value == 2 * 4 * 2 * 32 * 2 == 1024
     assert kv_bytes_per_token(shape, 1).value == 512
     # r=8 on every projection: 4 layers x 8 x ((256+256) + 2 x (256+64) + (256+256) + 3 x 768)
     assert lora_params(shape, 8) == 4 * 8 * (512 + 640 + 512 + 3 * 768)
 
 
-def test_weight_bytes_per_format(tmp_path: Path) -> None:
+def test_weight_bytes_per_format(
+    tmp_path: Path, small_linear, small_rest, small_total, small_model
+) -> None:
     shape = load_shape(str(small_model(tmp_path)))
-    assert weight_bytes(shape, "bfloat16").value * GIB == pytest.approx(TOTAL * 2)
-    assert weight_bytes(shape, "fp8").value * GIB == pytest.approx(LINEAR + REST * 2)
+    assert weight_bytes(shape, "bfloat16").value * GIB == pytest.approx(small_total * 2)
+    assert weight_bytes(shape, "fp8").value * GIB == pytest.approx(small_linear + small_rest * 2)
     # AWQ/GPTQ group 128: 4 bits + a 16-bit scale and a 4-bit zero per 128 weights.
-    int4 = LINEAR * (0.5 + 2.5 / 128) + REST * 2
+    int4 = small_linear * (0.5 + 2.5 / 128) + small_rest * 2
     assert int4 == 2_186_240
     assert weight_bytes(shape, "int4").value * GIB == pytest.approx(int4)
 
 
-def test_nf4_counts_skipped_modules_in_16_bit(tmp_path: Path) -> None:
+def test_nf4_counts_skipped_modules_in_16_bit(
+    tmp_path: Path, small_linear, small_rest, small_model
+) -> None:
     quant = {"quant_method": "bitsandbytes", "bnb_4bit_use_double_quant": True,
              "llm_int8_skip_modules": ["lm_head", "model.layers.0.mlp.down_proj"]}  # fmt: skip
     shape = load_shape(str(small_model(tmp_path, quantization_config=quant)))
     skipped = 512 * 256  # layer 0's down_proj stays bf16
     per = 0.5 + 1 / 64 + 4 / (64 * 256)
-    expected = (LINEAR - skipped) * per + (skipped + REST) * 2
+    expected = (small_linear - skipped) * per + (skipped + small_rest) * 2
     assert weight_bytes(shape, "nf4").value * GIB == pytest.approx(expected)
 
 
-def test_sequences_that_fit(tmp_path: Path) -> None:
+def test_sequences_that_fit(tmp_path: Path, small_model) -> None:
     shape = load_shape(str(small_model(tmp_path)))
     gpu = Gpu("t", "test card", GIB, 100.0, 10.0, "test")
     rep = StageReport("synth")

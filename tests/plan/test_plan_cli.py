@@ -11,7 +11,7 @@ import pytest
 from kodeio.llm.config import VllmConfig
 from kodeio.llm.vllm_backend import engine_kwargs
 
-from .helpers import ROOT, kodeio_plan, recipe, small_model
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def one_error_line(stderr: str) -> str:
@@ -20,7 +20,9 @@ def one_error_line(stderr: str) -> str:
     return lines[0]
 
 
-def test_kv_cache_too_small_names_the_longest_model_len(tmp_path: Path) -> None:
+def test_kv_cache_too_small_names_the_longest_model_len(
+    tmp_path: Path, kodeio_plan, recipe, small_model
+) -> None:
     model = small_model(tmp_path)
     path = recipe(tmp_path, str(model), {"max_model_len": 4096, "max_num_seqs": 1})
     proc = kodeio_plan(tmp_path, "-c", str(path), "--vram-gb", "0.008", "--overhead-gb", "0")
@@ -31,7 +33,9 @@ def test_kv_cache_too_small_names_the_longest_model_len(tmp_path: Path) -> None:
     assert "largest max_model_len that fits: 2,192" in line
 
 
-def test_too_many_sequences_names_the_largest_max_num_seqs(tmp_path: Path) -> None:
+def test_too_many_sequences_names_the_largest_max_num_seqs(
+    tmp_path: Path, kodeio_plan, recipe, small_model
+) -> None:
     model = small_model(tmp_path)
     path = recipe(tmp_path, str(model), {"max_model_len": 2048, "max_num_seqs": 64})
     proc = kodeio_plan(tmp_path, "-c", str(path), "--vram-gb", "0.02", "--overhead-gb", "0")
@@ -43,7 +47,9 @@ def test_too_many_sequences_names_the_largest_max_num_seqs(tmp_path: Path) -> No
 
 
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="no vLLM installed")
-def test_quantization_the_installed_vllm_lacks(tmp_path: Path) -> None:
+def test_quantization_the_installed_vllm_lacks(
+    tmp_path: Path, kodeio_plan, recipe, small_model
+) -> None:
     model = small_model(tmp_path)
     path = recipe(tmp_path, str(model), {"quantization": "bitsandbytes", "max_model_len": 2048})
     proc = kodeio_plan(tmp_path, "-c", str(path), "--gpu", "h100")
@@ -52,7 +58,7 @@ def test_quantization_the_installed_vllm_lacks(tmp_path: Path) -> None:
     assert "synth:" in line and "no quantization method 'bitsandbytes'" in line, line
 
 
-def test_model_config_nowhere_offline_is_one_line(tmp_path: Path) -> None:
+def test_model_config_nowhere_offline_is_one_line(tmp_path: Path, kodeio_plan, recipe) -> None:
     path = recipe(tmp_path, "nobody/no-such-model", {"max_model_len": 2048})
     proc = kodeio_plan(tmp_path, "-c", str(path), "--gpu", "4090")
     assert proc.returncode != 0
@@ -69,7 +75,7 @@ def test_model_config_nowhere_offline_is_one_line(tmp_path: Path) -> None:
     ],
 )
 def test_gpu_recipes_pass_their_plan(
-    tmp_path: Path, name: str, gpu: str, disk: str, expect: str
+    tmp_path: Path, name: str, gpu: str, disk: str, expect: str, kodeio_plan
 ) -> None:
     proc = kodeio_plan(tmp_path, "-c", str(ROOT / "configs" / name), "--gpu", gpu,
                        "--disk-gb", disk)  # fmt: skip
@@ -79,7 +85,7 @@ def test_gpu_recipes_pass_their_plan(
     assert "✗" not in proc.stdout
 
 
-def test_the_4090_recipe_did_not_fit_as_it_was(tmp_path: Path) -> None:
+def test_the_4090_recipe_did_not_fit_as_it_was(tmp_path: Path, kodeio_plan) -> None:
     """The recipe before issue #21: bitsandbytes serving and a 12,288-token bf16 KV cache."""
     proc = kodeio_plan(
         tmp_path, "-c", str(ROOT / "configs" / "r1-distill-32b-ko.yaml"), "--gpu", "4090",

@@ -12,8 +12,7 @@ from kodeio.cli.pipeline import plan_on_this_gpu
 from kodeio.plan import hardware
 from kodeio.plan.stage import PlanError
 
-from .helpers import ROOT
-
+ROOT = Path(__file__).resolve().parents[2]
 GPU_RECIPE = ROOT / "configs" / "r1-distill-32b-ko.yaml"
 
 

@@ -10,11 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from synth_io.conftest import CORPUS, FIXTURES, io_config
 
 from kodeio.synth.io.stage import run_io
-
-from .conftest import Cluster
 
 KODEIO = [sys.executable, "-m", "kodeio.cli"]
 
@@ -25,14 +22,14 @@ def kodeio(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
+def plain(tmp_path_factory: pytest.TempPathFactory, io_config) -> tuple[bytes, bytes]:
     """The reference: the fixture corpus on one machine, no Ray, no shards."""
     stats = run_io(io_config(tmp_path_factory.mktemp("plain") / "IO.jsonl", workers=1))
     return stats.output.read_bytes(), stats.rejects.read_bytes()
 
 
 def test_ray_run_gives_the_bytes_of_a_plain_run(
-    ray_cluster: Cluster, plain: tuple[bytes, bytes], tmp_path: Path
+    ray_cluster, plain: tuple[bytes, bytes], tmp_path: Path, io_config
 ) -> None:
     # Chunks of 3 seeds: many tasks over both nodes, and the corpus's duplicate seed lands
     # in another chunk than its original, so dedup must be settled across tasks.
@@ -44,7 +41,7 @@ def test_ray_run_gives_the_bytes_of_a_plain_run(
 
 
 def test_ray_rerun_after_a_dead_driver_does_only_the_missing_seeds(
-    ray_cluster: Cluster, plain: tuple[bytes, bytes], tmp_path: Path
+    ray_cluster, plain: tuple[bytes, bytes], tmp_path: Path, io_config
 ) -> None:
     """A half-finished single-machine run resumed with --ray ends with the same bytes."""
     out = tmp_path / "IO.jsonl"
@@ -73,7 +70,7 @@ def _dying_corpus(root: Path) -> Path:
 
 
 def test_a_killed_ray_worker_loses_and_duplicates_nothing(
-    ray_cluster: Cluster, tmp_path: Path
+    ray_cluster, tmp_path: Path, io_config
 ) -> None:
     corpus = _dying_corpus(tmp_path)
     unifier = "scale.dying_unifier:WrapF"
@@ -91,7 +88,7 @@ def test_a_killed_ray_worker_loses_and_duplicates_nothing(
 
 @pytest.mark.parametrize("n", [1, 3])
 def test_shards_merge_into_the_bytes_of_a_plain_run(
-    plain: tuple[bytes, bytes], tmp_path: Path, n: int
+    plain: tuple[bytes, bytes], tmp_path: Path, n: int, io_config
 ) -> None:
     shards = []
     for k in range(1, n + 1):
@@ -104,8 +101,10 @@ def test_shards_merge_into_the_bytes_of_a_plain_run(
     assert (merged.read_bytes(), rejects.read_bytes()) == plain
 
 
-def test_merge_refuses_incomplete_doubled_or_foreign_shards(tmp_path: Path) -> None:
-    seeds = [FIXTURES / "codeio.jsonl"]
+def test_merge_refuses_incomplete_doubled_or_foreign_shards(
+    tmp_path: Path, io_corpus, io_fixtures, io_config
+) -> None:
+    seeds = [io_fixtures / "codeio.jsonl"]
     s1 = run_io(io_config(tmp_path / "s1.jsonl", seeds, workers=1, shard="1/2")).output
     s2 = run_io(io_config(tmp_path / "s2.jsonl", seeds, workers=1, shard="2/2")).output
     other = run_io(
@@ -116,7 +115,7 @@ def test_merge_refuses_incomplete_doubled_or_foreign_shards(tmp_path: Path) -> N
         "missing": ([s1], "shard(s) 2 of 2 missing"),
         "doubled": ([s1, s2, s2], "given twice"),
         "foreign": ([s1, other], "fingerprints differ"),
-        "not a shard": ([s1, CORPUS[0]], "missing; merge needs the ledger"),
+        "not a shard": ([s1, io_corpus[0]], "missing; merge needs the ledger"),
     }
     for name, (inputs, message) in cases.items():
         proc = kodeio("merge", *map(str, inputs), "-o", str(merged), cwd=tmp_path)
@@ -127,12 +126,14 @@ def test_merge_refuses_incomplete_doubled_or_foreign_shards(tmp_path: Path) -> N
         assert not merged.exists() and not list(tmp_path.glob(".merged*"))
 
 
-def test_an_unreachable_ray_address_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+def test_an_unreachable_ray_address_is_one_line_and_writes_nothing(
+    tmp_path: Path, io_fixtures
+) -> None:
     with socket.socket() as s:  # a port nobody listens on: bound, never listening
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         out = tmp_path / "IO.jsonl"
-        proc = kodeio("io", "run", str(FIXTURES / "codeio.jsonl"), "-o", str(out),
+        proc = kodeio("io", "run", str(io_fixtures / "codeio.jsonl"), "-o", str(out),
                       "--ray", f"127.0.0.1:{port}", cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 1
     assert "no Ray head answers there" in proc.stderr and "Traceback" not in proc.stderr

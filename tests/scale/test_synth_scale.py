@@ -15,13 +15,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-from synth.servers import ChatServer
-from synth.synth_fixtures import PAIRS, known_answers, write_pairs
 
 from kodeio.cli import main
 from kodeio.llm.base import GenRequest
-
-from .conftest import Cluster
+from kodeio.testing.known_pairs import PAIRS, known_answers, write_pairs
+from kodeio.testing.servers import ChatServer
 
 DIE = "# die here"  # a pair whose code holds this kills its Ray worker, once
 
@@ -95,7 +93,7 @@ def test_reference_traces_are_in_pair_order(plain: tuple[Path, bytes]) -> None:
 
 
 def test_synth_on_ray_survives_a_killed_worker_with_the_bytes_of_a_plain_run(
-    ray_cluster: Cluster, plain: tuple[Path, bytes], model: KnownAnswers, tmp_path: Path
+    ray_cluster, plain: tuple[Path, bytes], model: KnownAnswers, tmp_path: Path
 ) -> None:
     pairs, reference = plain
     out = tmp_path / "ray.jsonl"
@@ -111,7 +109,7 @@ def test_synth_on_ray_survives_a_killed_worker_with_the_bytes_of_a_plain_run(
 
 
 def test_a_run_cut_short_finishes_on_ray_with_the_same_bytes(
-    ray_cluster: Cluster, plain: tuple[Path, bytes], model: KnownAnswers, tmp_path: Path
+    ray_cluster, plain: tuple[Path, bytes], model: KnownAnswers, tmp_path: Path
 ) -> None:
     """Four pairs done on one machine, one of their traces lost: --ray does only the rest."""
     pairs, reference = plain

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from synth_verify.test_cli import _kodeio_rows
 
 from kodeio.cli import main
 from kodeio.files import write_jsonl
 
-from .conftest import Cluster
 
-
-def _predictions(tmp: Path) -> Path:
+def _predictions(tmp: Path, verify_rows: Callable[[], list[dict]]) -> Path:
     """The verify CLI test's rows, twice over under new ids: 12 rows, 7 executions."""
-    rows = _kodeio_rows()
+    rows = verify_rows()
     rows += [{**r, "id": r["id"] + "-again"} for r in rows]
     pred = tmp / "pred.jsonl"
     write_jsonl(pred, rows)
@@ -28,15 +26,17 @@ def _verify(pred: Path, out: Path, *extra: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+def plain(
+    tmp_path_factory: pytest.TempPathFactory, verify_rows: Callable[[], list[dict]]
+) -> tuple[Path, bytes]:
     tmp = tmp_path_factory.mktemp("verify")
-    pred = _predictions(tmp)
+    pred = _predictions(tmp, verify_rows)
     _verify(pred, tmp / "plain.jsonl")
     return pred, (tmp / "plain.jsonl").read_bytes()
 
 
 def test_verify_on_ray_gives_the_bytes_of_a_plain_run(
-    ray_cluster: Cluster, plain: tuple[Path, bytes], tmp_path: Path
+    ray_cluster, plain: tuple[Path, bytes], tmp_path: Path
 ) -> None:
     pred, reference = plain
     out = tmp_path / "ray.jsonl"

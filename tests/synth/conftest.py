@@ -1,11 +1,12 @@
-"""Fixtures of the synthesis tests (helpers live in synth_fixtures.py)."""
+"""Fixtures of the synthesis tests (the shared pairs live in kodeio/testing/known_pairs.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from synth_fixtures import write_pairs
+
+from kodeio.testing.known_pairs import write_pairs
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from servers import CannedServer, FaultProxy
-from synth_fixtures import PAIRS, write_pairs
 
 from kodeio.files import read_jsonl
 from kodeio.llm.base import GenRequest, render_with_template
@@ -18,6 +16,8 @@ from kodeio.llm.openai_backend import OpenAIBackend, completion_from_chat_messag
 from kodeio.llm.vllm_backend import engine_kwargs
 from kodeio.synth.config import SynthConfig
 from kodeio.synth.pipeline import SynthRun
+from kodeio.testing.known_pairs import PAIRS, write_pairs
+from kodeio.testing.servers import CannedServer, FaultProxy
 
 ANSWER = 'n is 3.\n</think>\n\n```json\n{"output": 6}\n```'
 

@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
-from servers import CannedServer, FaultProxy
-from synth_fixtures import PAIRS, write_pairs
 
 from kodeio.files import read_jsonl
 from kodeio.llm.journal import journal_path
 from kodeio.synth.config import SynthConfig
 from kodeio.synth.pipeline import SynthRun
+from kodeio.testing.known_pairs import PAIRS, write_pairs
+from kodeio.testing.servers import CannedServer, FaultProxy
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

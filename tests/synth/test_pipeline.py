@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from synth_fixtures import known_answers
 
 from kodeio.errors import InputError
 from kodeio.files import read_jsonl
@@ -21,6 +20,7 @@ from kodeio.llm.scripted import ScriptedBackend
 from kodeio.synth.config import SynthConfig
 from kodeio.synth.pipeline import SynthRun
 from kodeio.synth.traces import compute_stats, export, export_rows
+from kodeio.testing.known_pairs import known_answers
 
 
 def make_config(pairs: Path, out: Path, **kw: object) -> SynthConfig:
@@ -217,7 +217,7 @@ def test_bad_pairs_name_file_line_and_key(tmp_path: Path) -> None:
 
 
 def test_pairs_sharing_a_prompt_keep_their_own_traces(tmp_path: Path) -> None:
-    from synth_fixtures import PAIRS, write_pairs
+    from kodeio.testing.known_pairs import PAIRS, write_pairs
 
     twin = {**PAIRS[0], "id": "double-3-twin"}
     pairs = write_pairs(tmp_path / "io.jsonl", [PAIRS[0], twin])

@@ -16,8 +16,6 @@ from kodeio.synth.io.seeds import RawCode, Seed
 from kodeio.synth.io.stage import run_io
 from kodeio.synth.io.unifier import Unifier, load_unifier, unified_seed
 
-from .conftest import FIXTURES, io_config, read_rows
-
 KODEIO = [sys.executable, "-m", "kodeio.cli"]
 
 
@@ -26,9 +24,9 @@ def kodeio(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*KODEIO, *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
-def test_cli_runs_and_prints_the_summary(tmp_path: Path) -> None:
+def test_cli_runs_and_prints_the_summary(tmp_path: Path, io_fixtures, read_rows) -> None:
     out = tmp_path / "IO.jsonl"
-    proc = kodeio("io", "run", str(FIXTURES / "cruxeval.jsonl"), "-o", str(out), "--per-seed", "2",
+    proc = kodeio("io", "run", str(io_fixtures / "cruxeval.jsonl"), "-o", str(out), "--per-seed", "2",
                   "--workers", "1", "--timeout", "1", cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     for label in ("seeds read", "pairs kept", "rejects", "timeout"):
@@ -71,8 +69,8 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "give seed paths" in proc.stderr
 
 
-def test_shards_partition_the_seeds(tmp_path: Path) -> None:
-    seeds = [FIXTURES / "codeio.jsonl"]
+def test_shards_partition_the_seeds(tmp_path: Path, io_fixtures, io_config, read_rows) -> None:
+    seeds = [io_fixtures / "codeio.jsonl"]
     whole = read_rows(run_io(io_config(tmp_path / "all.jsonl", seeds, workers=1)).output)
     parts = []
     for k in (1, 2):
@@ -106,11 +104,13 @@ class FibUnifier:
         return out
 
 
-def test_unifier_hook_turns_raw_python_into_seeds(tmp_path: Path) -> None:
+def test_unifier_hook_turns_raw_python_into_seeds(
+    tmp_path: Path, io_fixtures, io_config, read_rows
+) -> None:
     unifier = FibUnifier()
     assert isinstance(unifier, Unifier)
     stats = run_io(
-        io_config(tmp_path / "IO.jsonl", [FIXTURES / "pycorpus"], workers=1), unifier=unifier
+        io_config(tmp_path / "IO.jsonl", [io_fixtures / "pycorpus"], workers=1), unifier=unifier
     )
     assert unifier.calls == [["shapes", "counting"]]  # one batch per chunk
     rows = read_rows(stats.output)

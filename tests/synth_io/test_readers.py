@@ -11,8 +11,6 @@ from kodeio.errors import InputError
 from kodeio.synth.io.discover import seeds_from_source, slice_code
 from kodeio.synth.io.seeds import RawCode, Seed, detect_file_format, read_hf_seeds, read_seeds
 
-from .conftest import FIXTURES
-
 
 def seeds_of(*paths: Path, fmt: str = "auto") -> list[Seed]:
     return [s for s in read_seeds(list(paths), fmt) if isinstance(s, Seed)]
@@ -23,16 +21,16 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def test_formats_are_detected_per_file() -> None:
-    assert detect_file_format(FIXTURES / "codeio.jsonl") == "codeio"
-    assert detect_file_format(FIXTURES / "cruxeval.jsonl") == "cruxeval"
-    assert detect_file_format(FIXTURES / "kodeio_seeds.jsonl") == "kodeio"
-    assert detect_file_format(FIXTURES / "pycorpus") == "py"
-    assert detect_file_format(FIXTURES / "pycorpus" / "shapes.py") == "py"
+def test_formats_are_detected_per_file(io_fixtures) -> None:
+    assert detect_file_format(io_fixtures / "codeio.jsonl") == "codeio"
+    assert detect_file_format(io_fixtures / "cruxeval.jsonl") == "cruxeval"
+    assert detect_file_format(io_fixtures / "kodeio_seeds.jsonl") == "kodeio"
+    assert detect_file_format(io_fixtures / "pycorpus") == "py"
+    assert detect_file_format(io_fixtures / "pycorpus" / "shapes.py") == "py"
 
 
-def test_codeio_rows_become_json_seeds_with_kwargs_inputs_and_descriptions() -> None:
-    first = seeds_of(FIXTURES / "codeio.jsonl")[0]
+def test_codeio_rows_become_json_seeds_with_kwargs_inputs_and_descriptions(io_fixtures) -> None:
+    first = seeds_of(io_fixtures / "codeio.jsonl")[0]
     assert first.id == "codeio#1"  # no id in the row: <file stem>#<line>
     assert first.entry == "main_solution"
     assert first.format == "json"
@@ -43,16 +41,16 @@ def test_codeio_rows_become_json_seeds_with_kwargs_inputs_and_descriptions() -> 
     assert first.category == "math"
 
 
-def test_cruxeval_rows_keep_call_source_and_python_policy() -> None:
-    seeds = seeds_of(FIXTURES / "cruxeval.jsonl")
+def test_cruxeval_rows_keep_call_source_and_python_policy(io_fixtures) -> None:
+    seeds = seeds_of(io_fixtures / "cruxeval.jsonl")
     assert [s.id for s in seeds][:3] == ["sample_0", "sample_1", "sample_2"]
     assert seeds[2].inputs == ("*[5, 3]",)
     assert seeds[0].format == "python" and seeds[0].entry == "f"
     assert seeds[1].reference_outputs == (("repr", "(3, 2, 1)"),)
 
 
-def test_kodeio_rows_and_seed_problems() -> None:
-    by_id = {s.id: s for s in seeds_of(FIXTURES / "kodeio_seeds.jsonl")}
+def test_kodeio_rows_and_seed_problems(io_fixtures) -> None:
+    by_id = {s.id: s for s in seeds_of(io_fixtures / "kodeio_seeds.jsonl")}
     assert by_id["given"].inputs == (
         {"args": [7], "kwargs": {"y": 2}},
         {"args": ["a"], "kwargs": {}},
@@ -115,11 +113,11 @@ def test_invalid_json_line_and_missing_path(tmp_path: Path) -> None:
         seeds_of(tmp_path / "nope.jsonl")
 
 
-def test_python_discovery_finds_pure_functions_and_flags_io(tmp_path: Path) -> None:
+def test_python_discovery_finds_pure_functions_and_flags_io(tmp_path: Path, io_fixtures) -> None:
     import shutil
 
     corpus = tmp_path / "corpus"
-    shutil.copytree(FIXTURES / "pycorpus", corpus)
+    shutil.copytree(io_fixtures / "pycorpus", corpus)
     # Python 2 code is common in corpora: a seed-level reject, not a crash (kept out of the
     # fixtures so that `ruff` can lint the tree).
     (corpus / "pkg" / "broken.py").write_text('def oops(x):\n    print "python 2"\n    return x\n')
@@ -147,8 +145,8 @@ def test_python_discovery_finds_pure_functions_and_flags_io(tmp_path: Path) -> N
     assert all(s.format == "python" for s in seeds)
 
 
-def test_slices_carry_helpers_constants_and_imports_but_not_main() -> None:
-    source = (FIXTURES / "pycorpus" / "shapes.py").read_text()
+def test_slices_carry_helpers_constants_and_imports_but_not_main(io_fixtures) -> None:
+    source = (io_fixtures / "pycorpus" / "shapes.py").read_text()
     scaled = next(
         s for s in seeds_from_source(source, "shapes", "shapes.py") if s.entry == "scaled_sum"
     )
@@ -160,8 +158,8 @@ def test_slices_carry_helpers_constants_and_imports_but_not_main() -> None:
     assert hyp.startswith("import math\n") and "def _helper" not in hyp
 
 
-def test_raw_python_mode_yields_one_rawcode_per_file() -> None:
-    raws = list(read_seeds([FIXTURES / "pycorpus"], raw_python=True))
+def test_raw_python_mode_yields_one_rawcode_per_file(io_fixtures) -> None:
+    raws = list(read_seeds([io_fixtures / "pycorpus"], raw_python=True))
     assert all(isinstance(r, RawCode) for r in raws)
     assert [r.id for r in raws] == ["shapes", "counting"]
     assert raws[1].functions == ("top_letter", "fib", "unhashable_order")

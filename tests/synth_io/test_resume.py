@@ -13,8 +13,6 @@ from kodeio.errors import InputError
 from kodeio.files import partial_path
 from kodeio.synth.io.stage import run_io
 
-from .conftest import CorpusRun, io_config
-
 HELPER = Path(__file__).with_name("_die_after_writes.py")
 
 
@@ -29,7 +27,7 @@ def run_and_die(config_json: str, writes: int) -> int:
     return proc.returncode
 
 
-def test_resume_after_kills_gives_identical_files(tmp_path: Path, corpus_run: CorpusRun) -> None:
+def test_resume_after_kills_gives_identical_files(tmp_path: Path, corpus_run, io_config) -> None:
     out = tmp_path / "IO.jsonl"
     # Small chunks so that the kills fall both inside a chunk and after finished seeds.
     config = io_config(out, workers=1, chunk_seeds=4)
@@ -52,7 +50,7 @@ def test_resume_after_kills_gives_identical_files(tmp_path: Path, corpus_run: Co
 
 
 def test_other_worker_counts_host_hash_seeds_and_chunks_give_identical_files(
-    tmp_path: Path, corpus_run: CorpusRun
+    tmp_path: Path, corpus_run, io_config
 ) -> None:
     out = tmp_path / "IO.jsonl"
     config = io_config(out, workers=3, chunk_seeds=5)
@@ -61,7 +59,7 @@ def test_other_worker_counts_host_hash_seeds_and_chunks_give_identical_files(
     assert config.rejects_path.read_bytes() == corpus_run.stats.rejects.read_bytes()
 
 
-def test_resuming_with_another_config_is_refused(tmp_path: Path) -> None:
+def test_resuming_with_another_config_is_refused(tmp_path: Path, io_config) -> None:
     out = tmp_path / "IO.jsonl"
     config = io_config(out, workers=1, chunk_seeds=2)
     assert run_and_die(config.model_dump_json(), 2) == 137
@@ -70,7 +68,9 @@ def test_resuming_with_another_config_is_refused(tmp_path: Path) -> None:
         run_io(changed)
 
 
-def test_hypothesis_inputs_drawn_in_worker_processes_match_serial_ones(tmp_path: Path) -> None:
+def test_hypothesis_inputs_drawn_in_worker_processes_match_serial_ones(
+    tmp_path: Path, io_config
+) -> None:
     corpus = tmp_path / "many.py"
     corpus.write_text(
         "\n\n".join(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from kodeio.synth.io.seeds import Seed, read_seeds
 
-from .conftest import CORPUS, CorpusRun
-
 ROW_KEYS = [
     "id", "seed_id", "code", "entry", "input", "input_repr", "output", "output_repr", "status",
     "policy", "problem_description", "io_requirements", "category", "input_source",
@@ -13,11 +11,11 @@ ROW_KEYS = [
 ]  # fmt: skip
 
 
-def reasons(run: CorpusRun, seed_id: str) -> list[str]:
+def reasons(run, seed_id: str) -> list[str]:
     return [r["reason"] for r in run.rejects_of(seed_id)]
 
 
-def test_row_schema_and_unique_ids(corpus_run: CorpusRun) -> None:
+def test_row_schema_and_unique_ids(corpus_run) -> None:
     assert corpus_run.rows, "the corpus must keep some pairs"
     for row in corpus_run.rows:
         assert list(row) == ROW_KEYS
@@ -26,8 +24,8 @@ def test_row_schema_and_unique_ids(corpus_run: CorpusRun) -> None:
     assert len(ids) == len(set(ids))
 
 
-def test_every_seed_ends_in_rows_or_rejects(corpus_run: CorpusRun) -> None:
-    seeds = [s for s in read_seeds(CORPUS) if isinstance(s, Seed)]
+def test_every_seed_ends_in_rows_or_rejects(corpus_run, io_corpus) -> None:
+    seeds = [s for s in read_seeds(io_corpus) if isinstance(s, Seed)]
     accounted = {r["seed_id"] for r in corpus_run.rows} | {r["seed_id"] for r in corpus_run.rejects}
     assert {s.id for s in seeds} == accounted
     assert corpus_run.stats.seeds_read == len(seeds)
@@ -41,7 +39,7 @@ def test_every_seed_ends_in_rows_or_rejects(corpus_run: CorpusRun) -> None:
             assert len(pairs) == len(distinct), seed.id
 
 
-def test_given_inputs_outputs_and_descriptions(corpus_run: CorpusRun) -> None:
+def test_given_inputs_outputs_and_descriptions(corpus_run) -> None:
     rows = corpus_run.rows_of("codeio#1")
     assert [(r["input"], r["output"]) for r in rows] == [
         ({"args": [], "kwargs": {"a": 1, "b": 2}}, 3),
@@ -53,7 +51,7 @@ def test_given_inputs_outputs_and_descriptions(corpus_run: CorpusRun) -> None:
     assert all(r["reference_match"] is True for r in rows)
 
 
-def test_input_is_recorded_before_in_place_mutation(corpus_run: CorpusRun) -> None:
+def test_input_is_recorded_before_in_place_mutation(corpus_run) -> None:
     [row] = corpus_run.rows_of("codeio#2")
     assert row["input"] == {"args": [], "kwargs": {"nums": [3, 1, 2]}}
     assert row["input_repr"] == "nums=[3, 1, 2]"
@@ -63,7 +61,7 @@ def test_input_is_recorded_before_in_place_mutation(corpus_run: CorpusRun) -> No
     assert crux["output"] is None and crux["policy"] == "python"  # a tuple is not JSON
 
 
-def test_random_and_hash_order_are_withheld_as_nondeterministic(corpus_run: CorpusRun) -> None:
+def test_random_and_hash_order_are_withheld_as_nondeterministic(corpus_run) -> None:
     assert (
         corpus_run.rows_of("codeio#3") == []
         and reasons(corpus_run, "codeio#3") == ["nondeterministic"] * 2
@@ -80,7 +78,7 @@ def test_random_and_hash_order_are_withheld_as_nondeterministic(corpus_run: Corp
     assert corpus_run.stats.nondeterministic_seeds == 3
 
 
-def test_errors_timeouts_and_size_filters_are_rejects_with_reasons(corpus_run: CorpusRun) -> None:
+def test_errors_timeouts_and_size_filters_are_rejects_with_reasons(corpus_run) -> None:
     by_input = {r["input_repr"]: r for r in corpus_run.rejects_of("codeio#5")}
     assert by_input["n=5000"]["reason"] == "output_too_long"
     assert by_input["n=30"]["reason"] == "container_too_large"
@@ -97,7 +95,7 @@ def test_errors_timeouts_and_size_filters_are_rejects_with_reasons(corpus_run: C
     assert reasons(corpus_run, "shapes#read_config") == ["does_io"]
 
 
-def test_duplicates_and_recorded_labels(corpus_run: CorpusRun) -> None:
+def test_duplicates_and_recorded_labels(corpus_run) -> None:
     [dup] = corpus_run.rejects_of("codeio#10")
     assert dup["reason"] == "duplicate"
     assert corpus_run.rows_of("codeio#1")[0]["id"] in dup["detail"]
@@ -106,7 +104,7 @@ def test_duplicates_and_recorded_labels(corpus_run: CorpusRun) -> None:
     assert corpus_run.stats.reference_mismatches == 1
 
 
-def test_cruxeval_inputs_and_set_outputs(corpus_run: CorpusRun) -> None:
+def test_cruxeval_inputs_and_set_outputs(corpus_run) -> None:
     [star] = corpus_run.rows_of("sample_2")
     assert (
         star["input_repr"] == "5, 3" and star["output"] == 2
@@ -115,7 +113,7 @@ def test_cruxeval_inputs_and_set_outputs(corpus_run: CorpusRun) -> None:
     assert chars["output_repr"] == "{'e', 'h', 'l', 'o'}" and chars["reference_match"] is True
 
 
-def test_generators_run_in_the_sandbox_until_k_distinct(corpus_run: CorpusRun) -> None:
+def test_generators_run_in_the_sandbox_until_k_distinct(corpus_run) -> None:
     rows = corpus_run.rows_of("gen_ok")
     assert len(rows) == 3 and len({r["input_repr"] for r in rows}) == 3
     for r in rows:
@@ -132,7 +130,7 @@ def test_generators_run_in_the_sandbox_until_k_distinct(corpus_run: CorpusRun) -
     assert reasons(corpus_run, "gen_time") == ["generator_nondeterministic"]
 
 
-def test_hypothesis_inputs_for_seeds_without_any(corpus_run: CorpusRun) -> None:
+def test_hypothesis_inputs_for_seeds_without_any(corpus_run) -> None:
     rows = corpus_run.rows_of("hinted")
     assert len(rows) == 3 and all(r["input_source"] == "hypothesis" for r in rows)
     for r in rows:

@@ -16,69 +16,9 @@ def _rows(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def _kodeio_rows():
-    return [
-        {
-            "id": "out-ok",
-            "code": DOUBLE,
-            "entry": "f",
-            "mode": "output",
-            "input": "3",
-            "output": 6,
-            "prediction": '<think>3 * 2 = 6</think>\n```json\n{"output": 6}\n```',
-        },
-        {
-            "id": "in-wrong",
-            "code": DOUBLE,
-            "entry": "f",
-            "mode": "input",
-            "input": "3",
-            "output": 6,
-            "prediction": '</think>\n```json\n{"input": {"x": 4}}\n```',
-        },
-        {
-            "id": "in-ok",
-            "code": DOUBLE,
-            "entry": "f",
-            "mode": "input",
-            "input": {"args": [3], "kwargs": {}},
-            "output": 6,
-            "prediction": "</think>\nf(3)",
-        },
-        {
-            "id": "in-none",
-            "code": DOUBLE,
-            "entry": "f",
-            "mode": "input",
-            "input": "3",
-            "output": 6,
-            "prediction": "</think>\n모르겠습니다.",
-        },
-        {
-            "id": "py-tuple",
-            "code": "def f(n):\n    return (n, n)\n",
-            "entry": "f",
-            "mode": "input",
-            "input": "1",
-            "output_repr": "(2, 2)",
-            "policy": "python",
-            "prediction": "</think>\nf(2)",
-        },
-        {
-            "id": "float",
-            "code": DOUBLE,
-            "entry": "f",
-            "mode": "output",
-            "input": "0.155",
-            "output": 0.31,
-            "prediction": '</think>{"output": 0.3}',
-        },
-    ]
-
-
-def test_kodeio_format_end_to_end(tmp_path, capsys):
+def test_kodeio_format_end_to_end(tmp_path, capsys, verify_rows):
     pred = tmp_path / "pred.jsonl"
-    write_jsonl(pred, _kodeio_rows())
+    write_jsonl(pred, verify_rows())
     out = tmp_path / "verdicts.jsonl"
     assert main(["verify", str(pred), "-o", str(out), "--workers", "1", "--timeout", "2"]) == 0
     rows = {r["id"]: r for r in _rows(out)}
@@ -95,17 +35,17 @@ def test_kodeio_format_end_to_end(tmp_path, capsys):
     assert "accuracy" in err and "no_answer" in err and "mismatch" in err
 
 
-def test_set_overrides_the_tolerance(tmp_path):
+def test_set_overrides_the_tolerance(tmp_path, verify_rows):
     pred = tmp_path / "pred.jsonl"
-    write_jsonl(pred, _kodeio_rows()[-1:])
+    write_jsonl(pred, verify_rows()[-1:])
     out = tmp_path / "v.jsonl"
     assert main(["verify", str(pred), "-o", str(out), "--set", "rel_tol=0.1"]) == 0
     assert _rows(out)[0]["correct"] is True
 
 
-def test_recipe_section_is_read(tmp_path):
+def test_recipe_section_is_read(tmp_path, verify_rows):
     pred = tmp_path / "pred.jsonl"
-    write_jsonl(pred, _kodeio_rows()[-1:])
+    write_jsonl(pred, verify_rows()[-1:])
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text("seed: 1\nverify:\n  rel_tol: 0.1\n  sandbox:\n    workers: 1\n")
     out = tmp_path / "v.jsonl"
@@ -165,16 +105,16 @@ def test_cruxeval_format(tmp_path):
     ]
 
 
-def test_resume_skips_rows_already_judged(tmp_path):
+def test_resume_skips_rows_already_judged(tmp_path, verify_rows):
     pred = tmp_path / "pred.jsonl"
-    write_jsonl(pred, _kodeio_rows())
+    write_jsonl(pred, verify_rows())
     out = tmp_path / "v.jsonl"
     # A run killed after its first verdict: a doctored row proves it is kept, not redone.
     kept = {"id": "out-ok", "correct": False, "reason": "kept-from-before", "produced": None}
     partial_path(out).write_text(json.dumps(kept) + "\n" + '{"id": "in-wr', encoding="utf-8")
     assert main(["verify", str(pred), "-o", str(out), "--workers", "1"]) == 0
     rows = _rows(out)
-    assert [r["id"] for r in rows] == [r["id"] for r in _kodeio_rows()]
+    assert [r["id"] for r in rows] == [r["id"] for r in verify_rows()]
     assert rows[0]["reason"] == "kept-from-before"
     assert rows[1]["reason"] == "mismatch"
 
@@ -249,9 +189,9 @@ def test_resume_skips_rows_already_judged(tmp_path):
         ({"refcode": DOUBLE, "output": 1, "mode": "output"}, "codeio", "'prediction'"),
     ],
 )
-def test_bad_rows_are_one_line_errors(tmp_path, capsys, row, fmt, message):
+def test_bad_rows_are_one_line_errors(tmp_path, capsys, row, fmt, message, verify_rows):
     pred = tmp_path / "bad.jsonl"
-    good = _kodeio_rows()[0] if fmt == "kodeio" else None
+    good = verify_rows()[0] if fmt == "kodeio" else None
     write_jsonl(pred, ([good] if good else []) + [row])
     out = tmp_path / "v.jsonl"
     assert main(["verify", str(pred), "-o", str(out), "--format", fmt]) == 1
@@ -262,16 +202,16 @@ def test_bad_rows_are_one_line_errors(tmp_path, capsys, row, fmt, message):
     assert not out.exists() and not partial_path(out).exists()
 
 
-def test_duplicate_ids_are_refused(tmp_path, capsys):
+def test_duplicate_ids_are_refused(tmp_path, capsys, verify_rows):
     pred = tmp_path / "dup.jsonl"
-    write_jsonl(pred, [_kodeio_rows()[0], _kodeio_rows()[0]])
+    write_jsonl(pred, [verify_rows()[0], verify_rows()[0]])
     assert main(["verify", str(pred), "-o", str(tmp_path / "v.jsonl")]) == 1
     assert "duplicate id 'out-ok'" in capsys.readouterr().err
 
 
-def test_bad_option_value_is_a_config_error(tmp_path, capsys):
+def test_bad_option_value_is_a_config_error(tmp_path, capsys, verify_rows):
     pred = tmp_path / "p.jsonl"
-    write_jsonl(pred, _kodeio_rows()[:1])
+    write_jsonl(pred, verify_rows()[:1])
     rc = main(["verify", str(pred), "-o", str(tmp_path / "v.jsonl"), "--format", "xml"])
     assert rc == 2
     assert "format" in capsys.readouterr().err

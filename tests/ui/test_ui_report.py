@@ -189,7 +189,7 @@ def test_embedded_json_cannot_close_the_script():
 
 @pytest.fixture(scope="module")
 def browser():
-    from ui_cdp import CHROMIUM, Browser
+    from kodeio.testing.cdp import CHROMIUM, Browser
 
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is missing; ./scripts/setup.sh installs it (apt)", pytrace=False)

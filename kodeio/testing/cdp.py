@@ -1,4 +1,4 @@
-"""A minimal Chrome DevTools Protocol driver for headless Chromium (tests only).
+"""A minimal Chrome DevTools Protocol driver for headless Chromium (the UI tests use it).
 
 Starts `/usr/bin/chromium --headless` with `--remote-debugging-port=0`, reads the port from
 `DevToolsActivePort` in its profile dir, and talks to the first page target over a
@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from websockets.sync.client import connect
+from websockets.sync.client import connect  # a dev extra: only the UI tests import this module
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [

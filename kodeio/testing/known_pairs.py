@@ -1,4 +1,5 @@
-"""Shared test data: I/O pairs with known answers, and a scripted model that knows them."""
+"""I/O pairs with known answers, and a scripted model that knows them: the synthesis tests'
+shared data (`ScriptedBackend(known_answers)` plays the teacher without a model)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,12 @@
-"""Hand-written CRUXEval samples, each aimed at one rule or quirk of the official scorer.
+"""Fixtures of the eval tests: hand-written CRUXEval samples, each aimed at one rule or quirk
+of the official scorer (`cruxeval_cases`).
 
 Every entry: (why, code, input, output, output-mode generations, input-mode generations).
 """
 
 from __future__ import annotations
+
+import pytest
 
 REVERSE = "def f(s):\n    return s[::-1]"
 ADD = "def f(a, b):\n    return a + b"
@@ -254,3 +257,8 @@ CASES: list[tuple[str, str, str, str, list[str], list[str]]] = [
         ["(lambda: f(1, 2))()", "f(*[1, 2])", "f(**{'a': 1, 'b': 2})"],
     ),
 ]
+
+
+@pytest.fixture(scope="session")
+def cruxeval_cases() -> list[tuple[str, str, str, str, list[str], list[str]]]:
+    return CASES

@@ -1,4 +1,5 @@
-"""A small Llama-shaped config.json and recipes around it, with hand-computed sizes."""
+"""Fixtures of the plan tests: a small Llama-shaped config.json and recipes around it, with
+hand-computed sizes, and `kodeio plan` run offline."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,14 +36,14 @@ REST = 2 * 1000 * 256 + 4 * 2 * 256 + 256  # embeddings + LM head, norms: 514,30
 TOTAL = LINEAR + REST  # 2,742,528
 
 
-def small_model(root: Path, **changes: object) -> Path:
+def _small_model(root: Path, **changes: object) -> Path:
     path = root / "small"
     path.mkdir(parents=True, exist_ok=True)
     (path / "config.json").write_text(json.dumps({**SMALL, **changes}))
     return path
 
 
-def recipe(root: Path, model: str, synth_vllm: dict, **sections: dict) -> Path:
+def _recipe(root: Path, model: str, synth_vllm: dict, **sections: dict) -> Path:
     tree = {
         "run_dir": str(root / "run"),
         "model": model,
@@ -58,7 +61,7 @@ def recipe(root: Path, model: str, synth_vllm: dict, **sections: dict) -> Path:
     return path
 
 
-def kodeio_plan(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _kodeio_plan(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -68,3 +71,38 @@ def kodeio_plan(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*KODEIO, "plan", *args], capture_output=True, text=True, env=env, cwd=root, timeout=300
     )
+
+
+@pytest.fixture(scope="session")
+def small_linear() -> int:
+    """Parameters in the small model's linear layers (what quantization shrinks)."""
+    return LINEAR
+
+
+@pytest.fixture(scope="session")
+def small_rest() -> int:
+    """Parameters outside them: embeddings, LM head and norms."""
+    return REST
+
+
+@pytest.fixture(scope="session")
+def small_total() -> int:
+    return TOTAL
+
+
+@pytest.fixture(scope="session")
+def small_model() -> Callable[..., Path]:
+    """`small_model(root, **changes)`: the small config.json (with `changes`) in root/small."""
+    return _small_model
+
+
+@pytest.fixture(scope="session")
+def recipe() -> Callable[..., Path]:
+    """`recipe(root, model, synth_vllm, **sections)`: a recipe.yaml around `model`."""
+    return _recipe
+
+
+@pytest.fixture(scope="session")
+def kodeio_plan() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`kodeio_plan(root, *args)`: `kodeio plan` in a child, offline, with an empty HF cache."""
+    return _kodeio_plan
