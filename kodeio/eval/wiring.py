@@ -77,18 +77,20 @@ class EvalWiring(StageWiring):
 
     def execute(self, configs: dict[str, Any]) -> None:
         from kodeio.eval.compare import run_compare
-        from kodeio.eval.suite import run_suite
+        from kodeio.eval.suite import run_suites
         from kodeio.progress import console
 
         _write_heldout_pairs(configs)
+        suites = []
         for label in LABELS:
             suite = [(k.split(".", 1)[1], c) for k, c in configs.items() if k.startswith(label)]
             io_cfg = next((c for k, c in suite if k == "io"), None)
             if io_cfg is not None and count_lines(Path(io_cfg.data)) == 0:
                 suite = [(k, c) for k, c in suite if k != "io"]
                 console.print("[yellow]no held-out I/O pairs (raise io.per_seed); io eval skipped")
-            console.print(f"[bold]eval: {label} model[/]")
-            run_suite(suite)
+            suites.append(suite)
+        # One engine for both models where the backend serves adapters per request (vllm).
+        run_suites(suites, on_suite=lambda i: console.print(f"[bold]eval: {LABELS[i]} model[/]"))
         first = next(iter(configs.values()))
         root = Path(first.output_dir).parent.parent
         run_compare(root / "base", root / "tuned", root / "compare.png", "base", "tuned")

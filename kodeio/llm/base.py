@@ -37,6 +37,12 @@ class GenRequest:
     temperature: float
     top_p: float
     seed: int
+    # A LoRA adapter directory for this request alone (backends that serve several from one
+    # engine: vllm); None: the backend's own setting; NO_ADAPTER: the bare base model.
+    adapter: str | None = None
+
+
+NO_ADAPTER = ""
 
 
 @dataclass

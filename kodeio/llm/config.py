@@ -62,6 +62,9 @@ class VllmConfig(StageConfig):
     )
     enforce_eager: bool | None = Field(None, description="None: True on CPU (fast start)")
     lora_path: str | None = Field(None, description="a PEFT LoRA adapter to apply")
+    enable_lora: bool = Field(
+        False, description="serve LoRA adapters named per request (set by kodeio, e.g. eval)"
+    )
     max_lora_rank: int = Field(64, ge=1)
     trust_remote_code: bool = False
 

@@ -23,6 +23,7 @@ from typing import Any
 from kodeio import crash
 from kodeio.errors import ConfigError
 from kodeio.llm.base import (
+    NO_ADAPTER,
     Backend,
     BackendError,
     Completion,
@@ -78,7 +79,7 @@ def engine_kwargs(model: str, config: VllmConfig, seed: int, on_gpu: bool) -> di
         kwargs["gpu_memory_utilization"] = config.gpu_memory_utilization or 0.9
     else:
         kwargs["kv_cache_memory_bytes"] = cpu_kv_cache_bytes(config)
-    if config.lora_path:
+    if config.lora_path or config.enable_lora:
         kwargs["enable_lora"] = True
         kwargs["max_lora_rank"] = config.max_lora_rank
     return kwargs
@@ -136,11 +137,21 @@ class VllmBackend(Backend):
         # CPU the engine-wide seed is used instead: reproducible for the same batches, not
         # per request. On GPU every request keeps its own seed.
         self.per_request_seed = on_gpu
-        self.lora: Any = None
-        if config.lora_path:
+        self._loras: dict[str, Any] = {}  # adapter dir -> its LoRARequest (ids start at 1)
+        self.lora: Any = self._lora_for(config.lora_path) if config.lora_path else None
+
+    def _lora_for(self, path: str) -> Any:
+        if path not in self._loras:
             from vllm.lora.request import LoRARequest
 
-            self.lora = LoRARequest("kodeio-lora", 1, config.lora_path)
+            n = len(self._loras) + 1
+            self._loras[path] = LoRARequest(f"kodeio-lora-{n}", n, path)
+        return self._loras[path]
+
+    def lora_of(self, request: GenRequest) -> Any:
+        if request.adapter is None:
+            return self.lora
+        return self._lora_for(request.adapter) if request.adapter != NO_ADAPTER else None
 
     def prompt_ids(self, request: GenRequest) -> list[int]:
         text = render_with_template(self.tokenizer, request.messages, self.think_prefix)
@@ -153,6 +164,7 @@ class VllmBackend(Backend):
         prompts: list[dict[str, Any]] = []
         params = []
         kept: list[tuple[GenRequest, int]] = []
+        loras: list[Any] = []
         too_long: list[GenRequest] = []
         for request in requests:
             ids = self.prompt_ids(request)
@@ -172,11 +184,15 @@ class VllmBackend(Backend):
                 )
             )
             kept.append((request, len(ids)))
+            loras.append(self.lora_of(request))
         if prompts:
             with self.meter:
                 try:
                     outputs = self.llm.generate(
-                        prompts, params, use_tqdm=False, lora_request=self.lora
+                        prompts,
+                        params,
+                        use_tqdm=False,
+                        lora_request=loras if any(x is not None for x in loras) else None,
                     )
                 except Exception as exc:  # the engine logged its own traceback above
                     raise BackendError(
