@@ -41,7 +41,9 @@ def worker_threads(model: Path, **env: str) -> tuple[dict[str, str], dict[str, i
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("AFFINITY ")]
+    assert lines, proc.stdout[-3000:]
+    report = json.loads(lines[-1].removeprefix("AFFINITY "))
     workers = [p["cpus"] for p in report["processes"] if "Worker" in p["name"]]
     assert len(workers) == 1, report["processes"]
     return report["env"], workers[0]

@@ -1,7 +1,8 @@
 """Run by tests/synth/test_cpu_binding.py in a subprocess: kodeio's vLLM backend starts on a
 tiny model, decodes, and reports the CPU affinity of every thread of every engine process.
 
-Prints one JSON line {"env": {VLLM_CPU_*: ...}, "processes": [{"name", "cpus": {list: n}}]}.
+Prints one line 'AFFINITY {"env": {VLLM_CPU_*: ...}, "processes": [{"name", "cpus": {list: n}}]}'
+(marked, because vLLM logs to stdout too).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def main(model_dir: str) -> None:
         for proc in [me, *me.children(recursive=True)]
     ]
     env = {k: v for k, v in os.environ.items() if k.startswith("VLLM_CPU_")}
-    print(json.dumps({"env": env, "processes": processes}), flush=True)
+    print("AFFINITY " + json.dumps({"env": env, "processes": processes}), flush=True)
     backend.close()
 
 
