@@ -10,6 +10,7 @@ each engine, side by side in one invocation:
 - llama-server   llama.cpp's own server, continuous batching (`--parallel`, one slot per
                  request), `-t kodeio.cpu.llama_threads()`;
 - llama-python   llama-cpp-python, one request at a time (the bindings' single stream);
+- llama-server-1t  llama-server with one thread (`--sides`), labelled as such;
 - llama-server-q4_1 (with --q4-1) the shipped Q4_1 GGUF: other weights, an extra row.
 
 vLLM loads the prepared HF dir (`kodeio models prepare smollm2-135m`, float32 on disk, run
@@ -209,7 +210,8 @@ def server_binary() -> Path:
 def run_llama_server(args: argparse.Namespace, prompts: list[list[int]]) -> dict[str, Any]:
     from kodeio.cpu import llama_threads
 
-    threads = llama_threads()
+    # "-1t": one thread, for comparison on a machine other jobs share (see docs/benchmarks.md)
+    threads = 1 if args.side.endswith("-1t") else llama_threads()
     parallel = min(args.parallel, len(prompts))
     ctx = parallel * (max(len(p) for p in prompts) + args.max_tokens + 16)
     port = 18000 + os.getpid() % 2000
