@@ -13,13 +13,13 @@ DeepSeek-R1 recommends for multi-turn chats (its template drops the reasoning an
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from kodeio.cpu import llama_threads
 from kodeio.errors import InputError
 
 THINK_OPEN = "<think>"
@@ -70,7 +70,7 @@ class LlamaCppEngine:
             "model_path": str(path),
             "n_ctx": settings.n_ctx,
             "seed": settings.seed,
-            "n_threads": settings.threads or max(1, os.cpu_count() or 1),
+            "n_threads": settings.threads or llama_threads(),
             "verbose": False,
         }
         if lora is not None:

@@ -12,18 +12,27 @@ Two sources, on purpose:
   deciding what may be loaded. It is what the instructions will meet; `/proc/cpuinfo` can
   differ from it (qemu-user passes the host's file through while emulating another CPU).
 
+It also says how many cores an engine may use (`usable_cores`, `llama_threads`,
+`vllm_cpu_env`): the ones this process is allowed to run on (`taskset`, cgroup cpusets),
+not `os.cpu_count()`, one logical CPU per physical core.
+
 `python -m kodeio.cpu [--builds cpu|cuda]` prints the set-up's two lines.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 CPUINFO = Path("/proc/cpuinfo")
+SYS_CPU = Path("/sys/devices/system/cpu")
+# vLLM-CPU's own settings; a user who set either one keeps vLLM's behaviour for both.
+VLLM_CPU_KEYS = ("VLLM_CPU_OMP_THREADS_BIND", "VLLM_CPU_NUM_OF_RESERVED_CPU")
 X86_MACHINES = ("x86_64", "amd64")
 
 
@@ -123,6 +132,104 @@ def from_torch() -> CpuFeatures:
         )
     except AttributeError:  # a torch without these private probes: the kernel's view will do
         return base
+
+
+def allowed_cpus() -> list[int]:
+    """The logical CPUs this process may run on, sorted."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity API on this platform: every CPU counts
+        return list(range(os.cpu_count() or 1))
+
+
+def _core_of(cpu: int, root: Path) -> tuple[str, str] | None:
+    topology = root / f"cpu{cpu}" / "topology"
+    try:
+        package = (topology / "physical_package_id").read_text().strip()
+        core = (topology / "core_id").read_text().strip()
+    except OSError:
+        return None
+    return package, core
+
+
+def usable_cores(cpus: Iterable[int] | None = None, root: Path = SYS_CPU) -> list[int]:
+    """One logical CPU per physical core among `cpus` (default: this process's affinity).
+
+    SMT siblings share one core's vector units, so a second thread on them adds little to
+    matrix work and costs a thread; vLLM's own auto binding keeps one per core too. Where
+    the topology is unreadable every CPU counts as its own core.
+    """
+    chosen: dict[tuple[str, str] | int, int] = {}
+    for cpu in sorted(allowed_cpus() if cpus is None else set(cpus)):
+        key = _core_of(cpu, root) or cpu
+        chosen.setdefault(key, cpu)
+    return sorted(chosen.values())
+
+
+def llama_threads(cpus: Iterable[int] | None = None) -> int:
+    """The thread count for llama.cpp: one per usable physical core, at least one."""
+    return max(1, len(usable_cores(cpus)))
+
+
+def cpu_list(cpus: Iterable[int]) -> str:
+    """'0-3,6' for [0, 1, 2, 3, 6]: the list syntax of taskset and vLLM's THREADS_BIND."""
+    ranges: list[list[int]] = []
+    for cpu in sorted(set(cpus)):
+        if ranges and cpu == ranges[-1][1] + 1:
+            ranges[-1][1] = cpu
+        else:
+            ranges.append([cpu, cpu])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+
+
+def vllm_cpu_env(
+    cpus: Iterable[int] | None = None,
+    ranks: int = 1,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The VLLM_CPU_* variables that give vLLM-CPU's workers every usable core.
+
+    vLLM's default ('auto') reserves one core per worker for its scheduler and binds the
+    OpenMP threads to the rest: on a 2-core machine the model runs on one core while the
+    other mostly waits. An explicit list binds one OpenMP thread to each listed CPU and
+    reserves none (vLLM applies its reserve only in 'auto' mode). `ranks` workers
+    (tensor x pipeline parallel) each get a contiguous share, separated by '|'.
+    Returns {} -- vLLM decides -- when the user set either VLLM_CPU_* variable, or when
+    there are fewer cores than workers.
+    """
+    environ = os.environ if environ is None else environ
+    if any(key in environ for key in VLLM_CPU_KEYS):
+        return {}
+    cores = usable_cores(cpus)
+    if ranks < 1 or len(cores) < ranks:
+        return {}
+    share, extra = divmod(len(cores), ranks)
+    lists, start = [], 0
+    for rank in range(ranks):
+        end = start + share + (1 if rank < extra else 0)
+        lists.append(cpu_list(cores[start:end]))
+        start = end
+    return {"VLLM_CPU_OMP_THREADS_BIND": "|".join(lists)}
+
+
+def thread_cpus(pid: int) -> dict[str, int]:
+    """How many threads of process `pid` may run on each CPU list ('0', '0-1'), from
+    /proc/PID/task/*/status; {} once the process is gone. Shows what an engine really got."""
+    counts: dict[str, int] = {}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return counts
+    for task in tasks:
+        try:
+            status = (task / "status").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        for line in status.splitlines():
+            if line.startswith("Cpus_allowed_list:"):
+                cpus = line.split(":", 1)[1].strip()
+                counts[cpus] = counts.get(cpus, 0) + 1
+    return counts
 
 
 def builds(cpu: CpuFeatures, kind: str) -> str:

@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 
 from kodeio import crash
+from kodeio.cpu import llama_threads
 from kodeio.errors import InputError
 from kodeio.export.gguf_convert import EXIT_UNKNOWN_PRE_TOKENIZER
 from kodeio.export.quants import QUANTIZER_TYPES
@@ -215,7 +216,7 @@ def quantize(src: Path, dst: Path, quant: str, log_path: Path, threads: int | No
         raise InputError(f"quantization {quant!r} is not made by the quantizer")
     cmd = [
         sys.executable, "-m", "kodeio.export.llamacpp", str(src), str(dst),
-        QUANTIZER_TYPES[quant], str(threads or os.cpu_count() or 1),
+        QUANTIZER_TYPES[quant], str(threads or llama_threads()),
     ]  # fmt: skip
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=_child_env())

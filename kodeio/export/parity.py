@@ -13,11 +13,12 @@ with the HF top-2 gap at that step so a tie can be told from a real bug.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from kodeio.cpu import llama_threads
 
 # A divergence where transformers' own top-2 logits are closer than this is a rounding tie.
 TIE_GAP = 0.01
@@ -145,7 +146,7 @@ def gguf_greedy(
     llm = Llama(
         model_path=str(gguf_path),
         n_ctx=max(n_ctx, 64),
-        n_threads=os.cpu_count() or 1,
+        n_threads=llama_threads(),
         verbose=False,
         seed=0,
     )

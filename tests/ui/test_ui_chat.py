@@ -4,9 +4,11 @@ transformers (+ a PEFT adapter) on the tiny R1-family model."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -121,6 +123,45 @@ def test_gguf_through_llama_cpp_stops_at_eos(smollm2_gguf):
     assert "4" in reply and out.getvalue().strip() == reply.strip()
     assert engine.last_finish_reason == "stop"  # EOS from the GGUF, well before max_tokens
     engine.close()
+
+
+# Run in a child pinned to the given CPUs: llama.cpp's thread count and threads alive.
+_THREADS_CHILD = """
+import json, os, sys
+from pathlib import Path
+os.sched_setaffinity(0, set(json.loads(sys.argv[2])))
+from kodeio.chat import ChatSettings, open_engine
+before = len(os.listdir("/proc/self/task"))
+engine = open_engine(sys.argv[1], ChatSettings(temperature=0.0, max_tokens=4, n_ctx=256))
+"".join(engine.stream([{"role": "user", "content": "Hi"}]))
+after = len(os.listdir("/proc/self/task"))
+print(json.dumps([engine.llm.n_threads, engine.llm.context_params.n_threads, after - before]))
+"""
+
+
+def test_llama_cpp_gets_one_thread_per_allowed_core(smollm2_gguf):
+    """Not os.cpu_count(): the cores this process may use (taskset, cpusets)."""
+    import os
+
+    from kodeio.cpu import usable_cores
+
+    cores = usable_cores()
+    repo = Path(__file__).resolve().parents[2]
+    seen = {}
+    for pinned in ([cores[0]], cores[:2]):
+        proc = subprocess.run(
+            [sys.executable, "-c", _THREADS_CHILD, str(smollm2_gguf), str(pinned)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(repo)},
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        n_threads, ctx_threads, started = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert n_threads == ctx_threads == len(pinned)
+        seen[len(pinned)] = started
+    if len(cores) >= 2:  # each extra core is one more decoding thread alive
+        assert seen[2] - seen[1] == 1
 
 
 def test_chat_command_with_piped_stdin(smollm2_gguf):
