@@ -145,7 +145,8 @@ class TraceStats:
             **extra,
         }
 
-    def _count_quality(self, row: dict[str, Any], seen_pairs: set[tuple[str, str]]) -> None:
+    def count_quality(self, row: dict[str, Any], seen_pairs: set[tuple[str, str]]) -> None:
+        """Count the row's pass rate (once per (pair, mode), via `seen_pairs`) and language."""
         rate = row.get("pass_rate")
         key = (str(row.get("pair_id")), str(row["mode"]))
         if isinstance(rate, int | float) and key not in seen_pairs:
@@ -186,7 +187,7 @@ def compute_stats(path: Path) -> TraceStats:
         tokens = row.get("tokens") or {}
         st.completion_tokens += int(tokens.get("completion", 0))
         st.prompt_tokens += int(tokens.get("prompt", 0))
-        st._count_quality(row, seen_pairs)
+        st.count_quality(row, seen_pairs)
         if verified:
             st.verified_completion_tokens += int(tokens.get("completion", 0))
             turn = len(row["turns"])
