@@ -44,6 +44,11 @@ class _SourceBase(StageConfig):
 class TracesSource(_SourceBase):
     kind: Literal["traces"]
     path: Path
+    keep_language_mismatch: bool = Field(
+        False,
+        description="keep rows marked language_mismatch (Korean reasoning that drifted into "
+        "another language; `kodeio synth export --keep-language-mismatch`)",
+    )
 
 
 class MessagesSource(_SourceBase):

@@ -27,6 +27,8 @@ class SourceReport:
     capped: bool = False
     rows: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, Any] = field(default_factory=dict)
+    language_mismatch: int = 0  # rows read that were marked language_mismatch
+    keep_language_mismatch: bool = False
 
 
 def content_fingerprint(splits: dict[str, list[Sample]]) -> str:
@@ -90,4 +92,33 @@ def mix_stats(
             }
             for r in reports
         ],
+        **quality_stats(splits, reports),
     }
+
+
+def quality_stats(splits: dict[str, list[Sample]], reports: list[SourceReport]) -> dict[str, Any]:
+    """`{"quality": ...}` when the traces carried difficulty bands or language marks, else
+    nothing (so mixes of other data keep their statistics as they were).
+
+    difficulty: per source, rows of the mix (all splits, upsampled copies included) per band;
+    language_mismatch: per source, rows marked language_mismatch and whether they were kept.
+    """
+    from kodeio.synth.difficulty import BANDS
+
+    bands: dict[str, dict[str, int]] = {}
+    for rows in splits.values():
+        for s in rows:
+            if s.band is not None:
+                counts = bands.setdefault(s.source, dict.fromkeys(BANDS, 0))
+                counts[s.band] = counts.get(s.band, 0) + 1
+    mismatch = {
+        r.name: {"rows": r.language_mismatch, "kept": r.keep_language_mismatch}
+        for r in reports
+        if r.language_mismatch
+    }
+    quality: dict[str, Any] = {}
+    if bands:
+        quality["difficulty"] = {r.name: bands[r.name] for r in reports if r.name in bands}
+    if mismatch:
+        quality["language_mismatch"] = mismatch
+    return {"quality": quality} if quality else {}

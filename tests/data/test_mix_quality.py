@@ -1,0 +1,68 @@
+"""`kodeio data mix` on traces exported with difficulty bands and language marks: rows marked
+language_mismatch stay out unless kept, and the card shows bands and mismatch counts."""
+
+from __future__ import annotations
+
+from kodeio.data.card import render_card
+from kodeio.data.mix import MixConfig, build_mix
+
+BANDS = ["easy", "medium", "hard", "unsolved", "easy", "easy", "hard", "medium"]
+MISMATCH = {5, 6}  # an easy and a hard row drifted out of Korean
+
+
+def quality_rows(trace_row) -> list[dict]:
+    rows = []
+    for i, band in enumerate(BANDS):
+        row = trace_row(i)
+        row["pass_rate"], row["band"] = 0.5, band
+        row["language"] = {"hangul_share": 0.1 if i in MISMATCH else 0.9, "han_chars": 0,
+                           "mismatch": i in MISMATCH}  # fmt: skip
+        rows.append(row)
+    return rows
+
+
+def mix(tmp_path, path, **source) -> MixConfig:
+    return MixConfig.model_validate(
+        {
+            "sources": [
+                {"name": "codeio", "kind": "traces", "path": str(path), "ratio": 1, **source}
+            ],  # fmt: skip
+            "output": str(tmp_path / "mix"),
+            "split": {"eval_fraction": 0},
+        }
+    )
+
+
+def test_mismatch_left_out_and_bands_counted(tmp_path, trace_row, write_jsonl):
+    path = write_jsonl(tmp_path / "sft.jsonl", quality_rows(trace_row))
+    result = build_mix(mix(tmp_path, path))
+    ids = sorted(s.id for s in result.splits["train"])
+    assert ids == [f"codeio:fn{i}" for i in (0, 1, 2, 3, 4, 7)]
+    report = result.reports[0]
+    assert (report.read, report.language_mismatch, report.unique) == (8, 2, 6)
+    assert result.stats["quality"] == {
+        "difficulty": {"codeio": {"easy": 2, "medium": 2, "hard": 1, "unsolved": 1}},
+        "language_mismatch": {"codeio": {"rows": 2, "kept": False}},
+    }
+    card = render_card(result.stats, {}, ["train", "eval"])
+    assert "## Difficulty" in card and "| codeio | 2 | 2 | 1 | 1 |" in card
+    assert "## Language consistency (Korean)" in card and "| codeio | 2 | left out |" in card
+
+
+def test_keep_language_mismatch(tmp_path, trace_row, write_jsonl):
+    path = write_jsonl(tmp_path / "sft.jsonl", quality_rows(trace_row))
+    result = build_mix(mix(tmp_path, path, keep_language_mismatch=True))
+    assert len(result.splits["train"]) == 8
+    assert result.stats["quality"]["difficulty"]["codeio"] == {
+        "easy": 3, "medium": 2, "hard": 2, "unsolved": 1,
+    }  # fmt: skip
+    assert result.stats["quality"]["language_mismatch"]["codeio"] == {"rows": 2, "kept": True}
+    assert "| codeio | 2 | kept |" in render_card(result.stats, {}, ["train", "eval"])
+
+
+def test_plain_traces_have_no_quality_sections(tmp_path, trace_row, write_jsonl):
+    path = write_jsonl(tmp_path / "sft.jsonl", [trace_row(i) for i in range(4)])
+    result = build_mix(mix(tmp_path, path))
+    assert "quality" not in result.stats
+    card = render_card(result.stats, {}, ["train", "eval"])
+    assert "## Difficulty" not in card and "Language consistency" not in card
