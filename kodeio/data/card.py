@@ -157,9 +157,14 @@ def render_card(stats: dict[str, Any], card: dict[str, Any], splits: Sequence[st
 def quality_sections(quality: dict[str, Any]) -> list[str]:
     """Difficulty bands and language_mismatch counts of trace sources (see
     kodeio.data.mix.stats.quality_stats); nothing for mixes without them."""
+    from kodeio.synth.card import yield_by_turn_section
     from kodeio.synth.difficulty import BANDS
 
     lines: list[str] = []
+    for name, y in (quality.get("yield_by_turn") or {}).items():
+        turns = {int(t): n for t, n in y["verified_by_turn"].items()}
+        section = yield_by_turn_section(turns, y["traces"])
+        lines += ["", section[0] + f" ({name})", *section[1:-1]]
     if quality.get("difficulty"):
         lines += [
             "",

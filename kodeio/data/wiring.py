@@ -35,6 +35,7 @@ class DataWiring(StageWiring):
             kind = src.get("kind") if isinstance(src, dict) else None
             if kind == "traces" and not src.get("path"):
                 src["path"] = str(run / "synth" / "sft.jsonl")
+                src.setdefault("traces_file", str(run / "synth" / "traces.jsonl"))
             elif kind == "pairs" and not src.get("path"):
                 src["path"] = str(run / "data" / "pairs.jsonl")
             elif kind in ("traces", "pairs", "messages"):

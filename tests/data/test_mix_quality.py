@@ -66,3 +66,29 @@ def test_plain_traces_have_no_quality_sections(tmp_path, trace_row, write_jsonl)
     assert "quality" not in result.stats
     card = render_card(result.stats, {}, ["train", "eval"])
     assert "## Difficulty" not in card and "Language consistency" not in card
+
+
+def test_card_shows_yield_per_turn_of_the_traces_file(tmp_path, trace_row, write_jsonl):
+    def trace(i: int, status: str, turns: int) -> dict:
+        ok = [False] * (turns - 1) + [status != "failed"]
+        return {"id": f"t{i}", "mode": "output", "status": status, "messages": [],
+                "turns": [{"verdict": {"correct": c}} for c in ok]}  # fmt: skip
+
+    traces = write_jsonl(
+        tmp_path / "traces.jsonl",
+        [
+            trace(0, "verified_first", 1),
+            trace(1, "verified_first", 1),
+            trace(2, "verified_revised", 2),
+            trace(3, "failed", 2),
+        ],  # fmt: skip
+    )
+    path = write_jsonl(tmp_path / "sft.jsonl", [trace_row(i) for i in range(3)])
+    result = build_mix(mix(tmp_path, path, traces_file=str(traces)))
+    assert result.stats["quality"] == {
+        "yield_by_turn": {"codeio": {"traces": 4, "verified_by_turn": {"1": 2, "2": 1}}}
+    }
+    card = render_card(result.stats, {}, ["train", "eval"])
+    assert "## Verified yield per turn (codeio)" in card
+    assert "| 1 | 2 | 50.0% |" in card and "| 2 | 1 | 75.0% |" in card
+    assert "| all | 3 of 4 traces | |" in card

@@ -44,6 +44,11 @@ class _SourceBase(StageConfig):
 class TracesSource(_SourceBase):
     kind: Literal["traces"]
     path: Path
+    traces_file: Path | None = Field(
+        None,
+        description="the `kodeio synth run` traces this export came from: the card then shows "
+        "their verified yield per turn (`kodeio run` sets it for RUN/synth/sft.jsonl)",
+    )
     keep_language_mismatch: bool = Field(
         False,
         description="keep rows marked language_mismatch (Korean reasoning that drifted into "

@@ -51,6 +51,10 @@ def build_mix(config: MixConfig, replay: ShardReplay | None = None) -> MixResult
         )
         for s in config.sources
     ]
+    for source, report in zip(config.sources, reports, strict=True):
+        traces_file = getattr(source, "traces_file", None)
+        if traces_file is not None:
+            report.yield_by_turn = _yield_by_turn(traces_file)
     unique = _unique_rows(config, reports, dedup, counter, replay)
     targets, capped = plan_targets(config, {k: len(v) for k, v in unique.items()})
     splits: dict[str, list[Sample]] = {split: [] for split in SPLITS}
@@ -63,6 +67,14 @@ def build_mix(config: MixConfig, replay: ShardReplay | None = None) -> MixResult
         seeded_rng(config.seed, f"shuffle\x1f{split}").shuffle(splits[split])
     _record_token_stats(reports, splits)
     return MixResult(splits, reports, mix_stats(config, splits, reports, dedup))
+
+
+def _yield_by_turn(traces_file: Any) -> dict[str, Any]:
+    from kodeio.synth.traces import compute_stats
+
+    st = compute_stats(traces_file)
+    turns = {str(turn): n for turn, n in sorted(st.verified_by_turn.items())}
+    return {"traces": st.traces, "verified_by_turn": turns}
 
 
 # ---------------------------------------------------------------- step 1: unique rows

@@ -29,6 +29,8 @@ class SourceReport:
     tokens: dict[str, Any] = field(default_factory=dict)
     language_mismatch: int = 0  # rows read that were marked language_mismatch
     keep_language_mismatch: bool = False
+    # {"traces": n, "verified_by_turn": {turn: n}} of the source's traces_file, if it has one.
+    yield_by_turn: dict[str, Any] | None = None
 
 
 def content_fingerprint(splits: dict[str, list[Sample]]) -> str:
@@ -117,6 +119,9 @@ def quality_stats(splits: dict[str, list[Sample]], reports: list[SourceReport]) 
         if r.language_mismatch
     }
     quality: dict[str, Any] = {}
+    yields = {r.name: r.yield_by_turn for r in reports if r.yield_by_turn is not None}
+    if yields:
+        quality["yield_by_turn"] = yields
     if bands:
         quality["difficulty"] = {r.name: bands[r.name] for r in reports if r.name in bands}
     if mismatch:
