@@ -161,6 +161,22 @@ def quality_sections(quality: dict[str, Any]) -> list[str]:
     from kodeio.synth.difficulty import BANDS
 
     lines: list[str] = []
+    if "removed" in quality:
+        lines += [
+            "",
+            "## Removed by cleaning",
+            "",
+            "Seeds `kodeio io clean` removed before any trace was made (docs/data-quality.md).",
+            "",
+            "| reason | benchmark | method | seeds |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['reason']} | {r['benchmark']} | {r['method']} | {_fmt(r['seeds'])} |"
+            for r in quality["removed"]
+        ]
+        if not quality["removed"]:
+            lines.append("| – | – | – | 0 |")
     for name, y in (quality.get("yield_by_turn") or {}).items():
         turns = {int(t): n for t, n in y["verified_by_turn"].items()}
         section = yield_by_turn_section(turns, y["traces"])

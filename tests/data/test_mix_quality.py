@@ -3,6 +3,8 @@ language_mismatch stay out unless kept, and the card shows bands and mismatch co
 
 from __future__ import annotations
 
+import json
+
 from kodeio.data.card import render_card
 from kodeio.data.mix import MixConfig, build_mix
 
@@ -21,7 +23,7 @@ def quality_rows(trace_row) -> list[dict]:
     return rows
 
 
-def mix(tmp_path, path, **source) -> MixConfig:
+def mix(tmp_path, path, card: dict | None = None, **source) -> MixConfig:
     return MixConfig.model_validate(
         {
             "sources": [
@@ -29,6 +31,7 @@ def mix(tmp_path, path, **source) -> MixConfig:
             ],  # fmt: skip
             "output": str(tmp_path / "mix"),
             "split": {"eval_fraction": 0},
+            "card": card or {},
         }
     )
 
@@ -92,3 +95,38 @@ def test_card_shows_yield_per_turn_of_the_traces_file(tmp_path, trace_row, write
     assert "## Verified yield per turn (codeio)" in card
     assert "| 1 | 2 | 50.0% |" in card and "| 2 | 1 | 75.0% |" in card
     assert "| all | 3 of 4 traces | |" in card
+
+
+def test_card_counts_what_cleaning_removed(tmp_path, trace_row, write_jsonl, capsys):
+    removed = write_jsonl(
+        tmp_path / "CLEAN.removed.jsonl",
+        [
+            {"seed_id": "a", "reason": "contaminated", "method": "ngram",
+             "matched": {"source": "cruxeval", "id": "sample_3"}, "score": 0.9},
+            {"seed_id": "b", "reason": "contaminated", "method": "ngram",
+             "matched": {"source": "cruxeval", "id": "sample_8"}, "score": 1.0},
+            {"seed_id": "c", "reason": "contaminated", "method": "exact",
+             "matched": {"source": "lcb", "id": "7"}, "score": 1.0},
+            {"seed_id": "d", "reason": "duplicate", "method": "minhash",
+             "matched": {"source": "seeds", "id": "a"}, "score": 0.91},
+        ],
+    )  # fmt: skip
+    path = write_jsonl(tmp_path / "sft.jsonl", [trace_row(i) for i in range(3)])
+    cfg = mix(tmp_path, path, card={"removed": [str(removed)]})
+    result = build_mix(cfg)
+    assert result.stats["quality"]["removed"] == [
+        {"reason": "contaminated", "benchmark": "cruxeval", "method": "ngram", "seeds": 2},
+        {"reason": "contaminated", "benchmark": "lcb", "method": "exact", "seeds": 1},
+        {"reason": "duplicate", "benchmark": "seeds", "method": "minhash", "seeds": 1},
+    ]
+    card = render_card(result.stats, {}, ["train", "eval"])
+    assert "## Removed by cleaning" in card and "| contaminated | cruxeval | ngram | 2 |" in card
+    # A row without the schema's keys is one line naming file and line.
+    write_jsonl(removed, [{"seed_id": "a", "reason": "duplicate"}])
+    from kodeio.cli import main
+
+    cfg_path = tmp_path / "mix.yaml"
+    cfg_path.write_text(json.dumps(cfg.model_dump(mode="json")), encoding="utf-8")
+    assert main(["data", "mix", "-c", str(cfg_path)]) != 0
+    err = capsys.readouterr().err
+    assert "CLEAN.removed.jsonl:1" in err and "method" in err and "Traceback" not in err

@@ -117,6 +117,12 @@ class CardConfig(StageConfig):
     description: str | None = None
     license: str | None = Field(None, description="license of the mix as a whole (card metadata)")
     language: list[str] = Field(default_factory=lambda: ["ko", "en"])
+    removed: list[Path] = Field(
+        default_factory=list,
+        description="CLEAN.removed.jsonl files of `kodeio io clean` (rows {seed_id, reason, "
+        "method, matched: {source, id}, score}): the card counts the seeds removed per "
+        "reason, benchmark and method",
+    )
 
 
 class MixConfig(ShardOptions):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,11 +95,34 @@ def mix_stats(
             }
             for r in reports
         ],
-        **quality_stats(splits, reports),
+        **quality_stats(splits, reports, config.card.removed),
     }
 
 
-def quality_stats(splits: dict[str, list[Sample]], reports: list[SourceReport]) -> dict[str, Any]:
+def removed_counts(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """Seeds removed by `kodeio io clean`, counted per (reason, benchmark, method), from its
+    CLEAN.removed.jsonl files (read by their documented schema only)."""
+    from kodeio.errors import InputError
+    from kodeio.files import iter_jsonl
+
+    counts: dict[tuple[str, str, str], int] = {}
+    for path in paths:
+        for lineno, row in iter_jsonl(path, required=("seed_id", "reason", "method")):
+            matched = row.get("matched")
+            if matched is not None and not isinstance(matched, dict):
+                raise InputError(f"{path}:{lineno}: key 'matched' must be an object or null")
+            source = str((matched or {}).get("source") or "–")
+            key = (str(row["reason"]), source, str(row["method"]))
+            counts[key] = counts.get(key, 0) + 1
+    return [
+        {"reason": reason, "benchmark": source, "method": method, "seeds": n}
+        for (reason, source, method), n in sorted(counts.items())
+    ]
+
+
+def quality_stats(
+    splits: dict[str, list[Sample]], reports: list[SourceReport], removed: Sequence[Path] = ()
+) -> dict[str, Any]:
     """`{"quality": ...}` when the traces carried difficulty bands or language marks, else
     nothing (so mixes of other data keep their statistics as they were).
 
@@ -126,4 +150,6 @@ def quality_stats(splits: dict[str, list[Sample]], reports: list[SourceReport]) 
         quality["difficulty"] = {r.name: bands[r.name] for r in reports if r.name in bands}
     if mismatch:
         quality["language_mismatch"] = mismatch
+    if removed:
+        quality["removed"] = removed_counts(removed)
     return {"quality": quality} if quality else {}
