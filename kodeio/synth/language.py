@@ -71,10 +71,19 @@ def language_field(
 ) -> dict[str, Any]:
     """The row's `language` value for the completions of a trace's turns."""
     share, han = measure(reasoning_text(c) for c in completions)
+    return {
+        "hangul_share": round(share, 4),
+        "han_chars": han,
+        "mismatch": is_off(share, han, verified, check),
+    }
+
+
+def is_off(share: float, han: int, verified: bool, check: LanguageCheckConfig) -> bool:
+    """Whether a trace with these measures is a language_mismatch (only verified ones are)."""
     off = share < check.min_hangul_share or (
         check.max_han_chars is not None and han > check.max_han_chars
     )
-    return {"hangul_share": round(share, 4), "han_chars": han, "mismatch": verified and off}
+    return verified and off
 
 
 def is_mismatch(row: dict[str, Any]) -> bool:

@@ -35,7 +35,7 @@ from kodeio.llm import Backend, BackendError, GenRequest, GenResult, make_backen
 from kodeio.llm.journal import GenerationJournal, journal_path
 from kodeio.synth.config import SynthConfig
 from kodeio.synth.difficulty import pass_rate
-from kodeio.synth.language import language_field
+from kodeio.synth.language import is_off, language_field
 from kodeio.synth.prompts import Pair, prediction_prompt, template_version
 from kodeio.synth.revision import (
     BACKEND_ERROR,
@@ -509,8 +509,8 @@ class SynthRun:
                 for *_, start, length in spans:
                     src.seek(start)
                     dst.write(src.read(length))
-        if self.config.sampling.n_samples > 1:
-            self._add_pass_rates(out.partial)
+        if self.config.sampling.n_samples > 1 or self.config.reasoning_language == "ko":
+            self._annotate(out.partial)
         if self.config.shard:
             from kodeio.scale.shards import write_sidecar
 
@@ -518,18 +518,30 @@ class SynthRun:
             write_sidecar(self.output, "synth", self.config, self.config.shard, rows, group=group)
         out.finish()
 
-    def _add_pass_rates(self, path: Path) -> None:
-        """Give every row of a (pair, mode) its `pass_rate` (verified / n_samples) and band.
+    def _annotate(self, path: Path) -> None:
+        """Settle what depends on the config or on a whole (pair, mode) group: its
+        `pass_rate` (verified / n_samples) and band, and each Korean trace's
+        `language_mismatch` under the current thresholds. A rerun with other limits
+        re-judges finished traces without generating anything.
 
         Runs on the sorted file, where the samples of a (pair, mode) are adjacent: one group
-        is held at a time. A rerun recomputes the same values."""
+        is held at a time."""
         k = self.config.sampling.n_samples
-        bands = self.config.difficulty
+        bands, check = self.config.difficulty, self.config.language_check
 
         def flush(group: list[dict[str, Any]], dst: Any) -> None:
             rate = pass_rate(sum(r["status"] != "failed" for r in group), k)
             for r in group:
-                r["pass_rate"], r["band"] = rate, bands.band(rate)
+                if k > 1:
+                    r["pass_rate"], r["band"] = rate, bands.band(rate)
+                lang = r.get("language")
+                if isinstance(lang, dict):
+                    lang["mismatch"] = is_off(
+                        float(lang["hangul_share"]),
+                        int(lang["han_chars"]),
+                        r["status"] != "failed",
+                        check,
+                    )
                 dst.write(dumps(r) + "\n")
             group.clear()
 

@@ -180,7 +180,7 @@ def korean_model(request: GenRequest, sample: int) -> str:
 
 
 def run_korean(tmp_path: Path, **kw: object) -> Path:
-    tmp_path.mkdir(exist_ok=True)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     out = tmp_path / "ko.jsonl"
     cfg = SynthConfig.model_validate(
         {
@@ -210,6 +210,22 @@ def test_korean_traces_record_language(tmp_path: Path) -> None:
     assert {r["pass_rate"] for r in rows} == {1.0}
     rows = read_jsonl(run_korean(tmp_path / "lax", language_check={"min_hangul_share": 0.25}))
     assert [r["language"]["mismatch"] for r in rows] == [False, True, True, False]
+
+
+def test_rerun_with_other_limits_rejudges_without_generating(tmp_path: Path) -> None:
+    out = run_korean(tmp_path)
+    strict = {"min_hangul_share": 0.8, "max_han_chars": 0}
+    cfg = SynthConfig.model_validate(
+        {"pairs": str(tmp_path / "io.jsonl"), "output": str(out), "backend": "scripted",
+         "modes": ["output"], "reasoning_language": "ko", "sampling": {"n_samples": 4},
+         "language_check": strict, "difficulty": {"easy_from": 1.0, "medium_from": 1.0}}
+    )  # fmt: skip
+    backend = ScriptedBackend(korean_model)
+    stats = SynthRun(cfg, backend=backend, progress=False).run()
+    assert stats.generated_requests == 0 and backend.requests_seen == []
+    rows = read_jsonl(out)
+    assert [r["language"]["mismatch"] for r in rows] == [True] * 4  # 0.75 < 0.8 now
+    assert {r["band"] for r in rows} == {"easy"}
 
 
 def test_mismatch_left_out_of_export_unless_kept(tmp_path: Path) -> None:
@@ -266,3 +282,14 @@ def test_stats_json_unchanged_without_the_features(pairs_file: Path, tmp_path: P
         "yield_by_mode", "tokens",
     }  # fmt: skip
     assert json.loads(json.dumps(compute_stats(out).to_dict()))["traces"] == 6
+
+
+def test_run_json_counts_carry_bands_and_mismatches(tmp_path: Path) -> None:
+    from kodeio.synth.wiring import SynthWiring
+
+    out = run_korean(tmp_path / "run" / "synth")
+    out.rename(out.with_name("traces.jsonl"))
+    export(out.with_name("traces.jsonl"), out.with_name("sft.jsonl"))
+    counts = SynthWiring().counts(tmp_path / "run")
+    assert counts["sft_rows"] == 1 and counts["language_mismatch"] == 3
+    assert counts["bands"] == {"output": {"easy": 1, "medium": 0, "hard": 0, "unsolved": 0}}
