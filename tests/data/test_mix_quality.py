@@ -4,6 +4,7 @@ language_mismatch stay out unless kept, and the card shows bands and mismatch co
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from kodeio.data.card import render_card
 from kodeio.data.mix import MixConfig, build_mix
@@ -130,3 +131,26 @@ def test_card_counts_what_cleaning_removed(tmp_path, trace_row, write_jsonl, cap
     assert main(["data", "mix", "-c", str(cfg_path)]) != 0
     err = capsys.readouterr().err
     assert "CLEAN.removed.jsonl:1" in err and "method" in err and "Traceback" not in err
+
+
+def test_kodeio_run_wires_traces_file_and_cleaning_removals(tmp_path, trace_row, write_jsonl):
+    from kodeio.data.wiring import DataWiring
+    from kodeio.pipeline import load_recipe
+    from kodeio.wiring import Recipe
+
+    run = tmp_path / "run"
+    for stage in ("io", "synth", "data"):
+        (run / stage).mkdir(parents=True)
+    root = Path(__file__).resolve().parents[2]
+    tree = load_recipe(root / "configs" / "quickstart-cpu.yaml", [f"run_dir={run}"])
+    write_jsonl(run / "synth" / "sft.jsonl", [trace_row(i) for i in range(3)])
+    write_jsonl(run / "synth" / "traces.jsonl", [])
+    write_jsonl(run / "data" / "pairs.jsonl", [{"ko": "안녕", "en": "hi"}])
+    mix_cfg = DataWiring().configs(Recipe(tree))["data_mix"]
+    codeio = next(s for s in mix_cfg.sources if s.name == "codeio")
+    assert codeio.traces_file == run / "synth" / "traces.jsonl"
+    assert mix_cfg.card.removed == []  # no clean step ran
+    removed = write_jsonl(run / "io" / "seeds.clean.removed.jsonl", [])
+    assert DataWiring().configs(Recipe(tree))["data_mix"].card.removed == [removed]
+    # Validation (not live) reads no earlier stage's output.
+    assert DataWiring().configs(Recipe(tree, live=False))["data_mix"].card.removed == []
