@@ -164,6 +164,10 @@ def collect_traces(run_dir: Path, options: ReportOptions) -> dict[str, Any]:
     tokens = {"completion": 0, "verified_completion": 0}
     # Per status, the rows with the smallest hash of their id: a stable, unbiased sample.
     sample: dict[str, list[tuple[str, dict[str, Any]]]] = {s: [] for s in TRACE_STATUSES}
+    from kodeio.synth.traces import TraceStats
+
+    quality = TraceStats()  # only its pass-rate and language counts are used here
+    seen_pairs: set[tuple[str, str]] = set()
     for lineno, row in _iter_rows(path, state):
         turns = row.get("turns")
         if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
@@ -178,6 +182,7 @@ def collect_traces(run_dir: Path, options: ReportOptions) -> dict[str, Any]:
             cell = by_turn.setdefault((mode, number), [0, 0])
             cell[1] += 1
             cell[0] += bool(verdict.get("correct"))
+        quality.count_quality(row, seen_pairs)
         used = int((row.get("tokens") or {}).get("completion") or 0)
         tokens["completion"] += used
         if status.startswith("verified"):
@@ -209,6 +214,11 @@ def collect_traces(run_dir: Path, options: ReportOptions) -> dict[str, Any]:
         tokens=tokens,
         tokens_per_verified=tokens["completion"] / verified if verified else None,
     )
+    # Only runs with n_samples > 1 (difficulty) or reasoning_language ko (language) have them.
+    if (difficulty := quality.difficulty_dict()) is not None:
+        info["difficulty"] = difficulty
+    if (language := quality.language_dict()) is not None:
+        info["language"] = language
     chosen = [
         row
         for status in sorted(sample)

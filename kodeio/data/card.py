@@ -128,6 +128,7 @@ def render_card(stats: dict[str, Any], card: dict[str, Any], splits: Sequence[st
             )
     else:
         lines.append("No tokenizer was configured, so no token statistics were computed.")
+    lines += quality_sections(stats.get("quality") or {})
     lines += [
         "",
         "## Licenses",
@@ -151,3 +152,59 @@ def render_card(stats: dict[str, Any], card: dict[str, Any], splits: Sequence[st
         "",
     ]
     return "\n".join(lines)
+
+
+def quality_sections(quality: dict[str, Any]) -> list[str]:
+    """Difficulty bands and language_mismatch counts of trace sources (see
+    kodeio.data.mix.stats.quality_stats); nothing for mixes without them."""
+    from kodeio.synth.card import yield_by_turn_section
+    from kodeio.synth.difficulty import BANDS
+
+    lines: list[str] = []
+    if "removed" in quality:
+        lines += [
+            "",
+            "## Removed by cleaning",
+            "",
+            "Seeds `kodeio io clean` removed before any trace was made (docs/data-quality.md).",
+            "",
+            "| reason | benchmark | method | seeds |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['reason']} | {r['benchmark']} | {r['method']} | {_fmt(r['seeds'])} |"
+            for r in quality["removed"]
+        ]
+        if not quality["removed"]:
+            lines.append("| – | – | – | 0 |")
+    for name, y in (quality.get("yield_by_turn") or {}).items():
+        turns = {int(t): n for t, n in y["verified_by_turn"].items()}
+        section = yield_by_turn_section(turns, y["traces"])
+        lines += ["", section[0] + f" ({name})", *section[1:-1]]
+    if quality.get("difficulty"):
+        lines += [
+            "",
+            "## Difficulty",
+            "",
+            "Rows of the mix per pass-rate band of their pair (`kodeio synth run` with "
+            "n_samples > 1; limits in `synth.difficulty`).",
+            "",
+            "| source | " + " | ".join(BANDS) + " |",
+            "|---|" + "---|" * len(BANDS),
+        ]
+        for name, bands in quality["difficulty"].items():
+            lines.append(f"| {name} | " + " | ".join(_fmt(bands.get(b, 0)) for b in BANDS) + " |")
+    if quality.get("language_mismatch"):
+        lines += [
+            "",
+            "## Language consistency (Korean)",
+            "",
+            "Verified traces whose Korean reasoning drifted into another language "
+            "(`language_mismatch`, see docs/data-quality.md).",
+            "",
+            "| source | rows marked | in the mix |",
+            "|---|---|---|",
+        ]
+        for name, m in quality["language_mismatch"].items():
+            lines.append(f"| {name} | {_fmt(m['rows'])} | {'kept' if m['kept'] else 'left out'} |")
+    return lines

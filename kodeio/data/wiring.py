@@ -35,6 +35,7 @@ class DataWiring(StageWiring):
             kind = src.get("kind") if isinstance(src, dict) else None
             if kind == "traces" and not src.get("path"):
                 src["path"] = str(run / "synth" / "sft.jsonl")
+                src.setdefault("traces_file", str(run / "synth" / "traces.jsonl"))
             elif kind == "pairs" and not src.get("path"):
                 src["path"] = str(run / "data" / "pairs.jsonl")
             elif kind in ("traces", "pairs", "messages"):
@@ -55,6 +56,11 @@ class DataWiring(StageWiring):
                 continue
             sources.append(src)
         mix["sources"] = sources
+        # The io stage's clean step lists the seeds it removed; the card counts them.
+        removed = run / "io" / "seeds.clean.removed.jsonl"
+        card = mix.setdefault("card", {})
+        if recipe.live and removed.is_file() and "removed" not in card:
+            card["removed"] = [str(removed)]
         length = mix.get("length") or {}
         if length.get("tokenizer") == "model":  # count tokens with the training model's tokenizer
             length["tokenizer"] = recipe.model(recipe.section("train"))

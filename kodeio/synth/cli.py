@@ -140,6 +140,21 @@ def export(
     modes: Annotated[
         str | None, typer.Option(help="rl: comma-separated output,input (default both).")
     ] = None,
+    pass_rate: Annotated[
+        str | None,
+        typer.Option(
+            "--pass-rate",
+            help="LO:HI, keep pairs whose pass rate lies in [LO, HI] (e.g. 0.1:0.6); "
+            "needs traces of a run with sampling.n_samples > 1.",
+        ),
+    ] = None,
+    keep_language_mismatch: Annotated[
+        bool,
+        typer.Option(
+            "--keep-language-mismatch",
+            help="Also export verified Korean traces whose reasoning drifted out of Korean.",
+        ),
+    ] = False,
 ) -> None:
     """Write SFT conversations {"id","messages","source"} with the reasoning inside <think>.
 
@@ -157,11 +172,20 @@ def export(
         n, path = export_rl(traces, output, _modes(modes) or MODES, language)
         console.print(f"wrote {n} RL prompts ({language}) to {path}", highlight=False)
         return
+    from kodeio.synth.difficulty import parse_range
     from kodeio.synth.traces import export as export_traces
 
     if style not in ("multi", "single"):
         raise ConfigError(f"--style: expected 'multi' or 'single', got {style!r}")
-    n, path = export_traces(traces, output, style=style, include_failed=include_failed)  # type: ignore[arg-type]
+    band = parse_range(pass_rate) if pass_rate is not None else None
+    n, path = export_traces(
+        traces,
+        output,
+        style=style,  # type: ignore[arg-type]
+        include_failed=include_failed,
+        pass_rate=band,
+        keep_language_mismatch=keep_language_mismatch,
+    )
     console.print(f"wrote {n} conversations ({style}) to {path}", highlight=False)
 
 

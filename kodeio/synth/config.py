@@ -22,6 +22,8 @@ from kodeio.llm.config import (
 )
 from kodeio.sandbox.config import SandboxConfig
 from kodeio.scale.shards import ScaleOutOptions
+from kodeio.synth.difficulty import DifficultyConfig
+from kodeio.synth.language import LanguageCheckConfig
 
 Mode = Literal["output", "input"]
 Language = Literal["en", "ko"]
@@ -67,6 +69,14 @@ class SynthConfig(ScaleOutOptions):
         0, ge=0, description="requests per engine call; 0: vllm 256, openai 8 x concurrency"
     )
     reasoning_language: Language = "en"
+    language_check: LanguageCheckConfig = Field(
+        default_factory=LanguageCheckConfig,
+        description="reasoning_language ko: when a verified trace is a language_mismatch",
+    )
+    difficulty: DifficultyConfig = Field(
+        default_factory=DifficultyConfig,
+        description="sampling.n_samples > 1: pass-rate limits of the easy/medium/hard bands",
+    )
     system_prompt: str | None = Field(None, description="R1: none (the default)")
     think_prefix: bool = Field(
         True, description="make the generation prompt end in '<think>\\n' (R1 style)"

@@ -30,10 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from kodeio.errors import ConfigError, InputError
-from kodeio.files import ResumableJsonl, atomic_path, iter_jsonl, partial_path
+from kodeio.files import ResumableJsonl, atomic_path, dumps, iter_jsonl, partial_path
 from kodeio.llm import Backend, BackendError, GenRequest, GenResult, make_backend
 from kodeio.llm.journal import GenerationJournal, journal_path
 from kodeio.synth.config import SynthConfig
+from kodeio.synth.difficulty import pass_rate
+from kodeio.synth.language import is_off, language_field
 from kodeio.synth.prompts import Pair, prediction_prompt, template_version
 from kodeio.synth.revision import (
     BACKEND_ERROR,
@@ -296,7 +298,7 @@ class SynthRun:
 
     def _trace_row(self, task: Task) -> dict[str, Any]:
         sample, pair = task.sample, task.pair
-        return {
+        row = {
             "id": task.id,
             "pair_id": pair.id,
             "seed_id": pair.seed_id,
@@ -320,6 +322,16 @@ class SynthRun:
                 "completion": sum(t.completion_tokens for t in sample.turns),
             },
         }
+        # New fields only where their feature is on, so other runs keep their bytes.
+        if self.config.sampling.n_samples > 1:
+            row["category"] = pair.category  # pass_rate and band follow in _finish
+        if sample.language == "ko":
+            row["language"] = language_field(
+                (t.completion for t in sample.turns),
+                verified=sample.status != "failed",
+                check=self.config.language_check,
+            )
+        return row
 
     # -- the generation loop (main thread) --------------------------------------------------
     def _next_batch(self, first_turns: Iterator[Group], size: int) -> list[Group]:
@@ -497,12 +509,59 @@ class SynthRun:
                 for *_, start, length in spans:
                     src.seek(start)
                     dst.write(src.read(length))
+        if self.config.sampling.n_samples > 1 or self.config.reasoning_language == "ko":
+            self._annotate(out.partial)
         if self.config.shard:
             from kodeio.scale.shards import write_sidecar
 
             group = len(self.config.modes) * self.config.sampling.n_samples
             write_sidecar(self.output, "synth", self.config, self.config.shard, rows, group=group)
         out.finish()
+
+    def _annotate(self, path: Path) -> None:
+        """Settle what depends on the config or on a whole (pair, mode) group: its
+        `pass_rate` (verified / n_samples) and band, and each Korean trace's
+        `language_mismatch` under the current thresholds. A rerun with other limits
+        re-judges finished traces without generating anything.
+
+        Runs on the sorted file, where the samples of a (pair, mode) are adjacent: one group
+        is held at a time."""
+        k = self.config.sampling.n_samples
+        bands, check = self.config.difficulty, self.config.language_check
+
+        def flush(group: list[dict[str, Any]], dst: Any) -> None:
+            rate = pass_rate(sum(r["status"] != "failed" for r in group), k)
+            for r in group:
+                if k > 1:
+                    r["pass_rate"], r["band"] = rate, bands.band(rate)
+                lang = r.get("language")
+                if isinstance(lang, dict):
+                    lang["mismatch"] = is_off(
+                        float(lang["hangul_share"]),
+                        int(lang["han_chars"]),
+                        r["status"] != "failed",
+                        check,
+                    )
+                dst.write(dumps(r) + "\n")
+            group.clear()
+
+        with (
+            path.open("r", encoding="utf-8") as src,
+            atomic_path(path) as tmp,
+            tmp.open("w", encoding="utf-8") as dst,
+        ):
+            group: list[dict[str, Any]] = []
+            for line in src:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if group and (group[0]["pair_id"], group[0]["mode"]) != (
+                    row["pair_id"],
+                    row["mode"],
+                ):
+                    flush(group, dst)
+                group.append(row)
+            flush(group, dst)
 
     def _provenance(self) -> dict[str, Any]:
         return {

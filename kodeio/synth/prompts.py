@@ -84,6 +84,7 @@ class Pair:
     policy: Policy
     problem_description: str | None = None
     io_requirements: str | None = None
+    category: str | None = None  # the seed's category, when its row names one
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -128,6 +129,7 @@ class Pair:
             io_requirements=row.get("io_requirements")
             if isinstance(row.get("io_requirements"), str)
             else None,
+            category=row["category"] if isinstance(row.get("category"), str) else None,
         )
 
     # How the prompt shows the input and output, and what shape the answer takes.

@@ -41,11 +41,53 @@ def print_stats(st: TraceStats, as_json: bool = False) -> None:
             + ", ".join(f"{name} {n}" for name, n in reasons),
             highlight=False,
         )
+    _print_difficulty(st)
+    _print_language(st)
     per = st.tokens_per_verified
     console.print(
         f"completion tokens: {st.completion_tokens}; per verified sample: {per:.1f}"
         if per is not None
         else f"completion tokens: {st.completion_tokens}; per verified sample: - (none verified)",
+        highlight=False,
+    )
+
+
+def _print_difficulty(st: TraceStats) -> None:
+    difficulty = st.difficulty_dict()
+    if difficulty is None:
+        return
+    for title, hists in (
+        ("mode", difficulty["pass_rate_by_mode"]),
+        ("seed category", difficulty["pass_rate_by_category"]),
+    ):
+        rates = sorted({r for hist in hists.values() for r in hist}, key=float)
+        table = Table(title=f"pass rate by {title} (pairs)")
+        table.add_column(title)
+        for rate in rates:
+            table.add_column(rate, justify="right")
+        for name, hist in hists.items():
+            table.add_row(name, *(str(hist.get(r, 0)) for r in rates))
+        console.print(table)
+    for mode, bands in difficulty["band_by_mode"].items():
+        console.print(
+            f"bands {mode}: " + ", ".join(f"{b} {n}" for b, n in bands.items()), highlight=False
+        )
+
+
+def _print_language(st: TraceStats) -> None:
+    language = st.language_dict()
+    if language is None:
+        return
+    table = Table(title="Hangul share of the reasoning (Korean traces)")
+    table.add_column("share")
+    table.add_column("traces", justify="right")
+    for span, n in language["hangul_share"].items():
+        table.add_row(span, str(n))
+    console.print(table)
+    console.print(
+        f"language: {language['measured']} measured, {language['with_han']} with Han "
+        f"characters, {language['language_mismatch']} verified but language_mismatch "
+        "(left out of export and mix unless kept)",
         highlight=False,
     )
 

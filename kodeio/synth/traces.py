@@ -1,4 +1,9 @@
-"""Reading trace files: statistics (`kodeio synth stats`) and SFT export (`kodeio synth export`)."""
+"""Reading trace files: statistics (`kodeio synth stats`) and SFT export (`kodeio synth export`).
+
+Rows of runs with `sampling.n_samples > 1` carry `pass_rate`, `band` and `category`
+(kodeio/synth/difficulty.py); rows of `reasoning_language: ko` runs carry `language`
+(kodeio/synth/language.py). Both are counted here and carried into the export.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from typing import Any, Literal
 
 from kodeio.errors import InputError
 from kodeio.files import atomic_path, dumps, iter_jsonl
+from kodeio.synth.difficulty import BANDS
+from kodeio.synth.language import is_mismatch
 from kodeio.synth.revision import (
     STATUSES,
     multi_turn_messages,
@@ -45,6 +52,18 @@ class TraceStats:
     verified_completion_tokens: int = 0
     # Why failed traces failed: their last turn's verdict reason (truncated, no_answer, ...).
     failure_reasons: dict[str, int] = field(default_factory=dict)
+    # Verified traces by the turn that got them right (1: first answer, 2: first revision...).
+    verified_by_turn: dict[int, int] = field(default_factory=dict)
+    # Pass-rate histograms, one count per (pair, mode): mode -> rate -> pairs, and
+    # category -> rate -> pairs (both modes). Empty unless the rows carry `pass_rate`.
+    pass_rate_by_mode: dict[str, dict[float, int]] = field(default_factory=dict)
+    pass_rate_by_category: dict[str, dict[float, int]] = field(default_factory=dict)
+    band_by_mode: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Korean traces: their Hangul share in tenths (0..9, 9 includes 1.0), Han, mismatches.
+    language_measured: int = 0
+    hangul_share_tenths: dict[int, int] = field(default_factory=dict)
+    with_han: int = 0
+    language_mismatch: int = 0
 
     @property
     def verified(self) -> int:
@@ -59,7 +78,42 @@ class TraceStats:
         """All completion tokens spent (failures too) per verified sample: the real cost."""
         return self.completion_tokens / self.verified if self.verified else None
 
+    def difficulty_dict(self) -> dict[str, Any] | None:
+        if not self.pass_rate_by_mode:
+            return None
+
+        def hist(counts: dict[float, int]) -> dict[str, int]:
+            return {f"{rate:g}": n for rate, n in sorted(counts.items())}
+
+        return {
+            "pass_rate_by_mode": {m: hist(c) for m, c in sorted(self.pass_rate_by_mode.items())},
+            "pass_rate_by_category": {
+                c: hist(h) for c, h in sorted(self.pass_rate_by_category.items())
+            },
+            "band_by_mode": {
+                m: {b: c.get(b, 0) for b in BANDS} for m, c in sorted(self.band_by_mode.items())
+            },
+        }
+
+    def language_dict(self) -> dict[str, Any] | None:
+        if not self.language_measured:
+            return None
+        return {
+            "measured": self.language_measured,
+            "hangul_share": {
+                f"{t / 10:.1f}-{(t + 1) / 10:.1f}": self.hangul_share_tenths.get(t, 0)
+                for t in range(10)
+            },
+            "with_han": self.with_han,
+            "language_mismatch": self.language_mismatch,
+        }
+
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if (difficulty := self.difficulty_dict()) is not None:
+            extra["difficulty"] = difficulty
+        if (language := self.language_dict()) is not None:
+            extra["language"] = language
         return {
             "traces": self.traces,
             "verified": self.verified,
@@ -88,11 +142,36 @@ class TraceStats:
                 else None,
                 "completion_of_verified_traces": self.verified_completion_tokens,
             },
+            **extra,
         }
+
+    def count_quality(self, row: dict[str, Any], seen_pairs: set[tuple[str, str]]) -> None:
+        """Count the row's pass rate (once per (pair, mode), via `seen_pairs`) and language."""
+        rate = row.get("pass_rate")
+        key = (str(row.get("pair_id")), str(row["mode"]))
+        if isinstance(rate, int | float) and key not in seen_pairs:
+            seen_pairs.add(key)  # one count per (pair, mode), whichever sample comes first
+            rate = float(rate)
+            by_mode = self.pass_rate_by_mode.setdefault(row["mode"], {})
+            by_mode[rate] = by_mode.get(rate, 0) + 1
+            category = str(row.get("category") or "(none)")
+            by_cat = self.pass_rate_by_category.setdefault(category, {})
+            by_cat[rate] = by_cat.get(rate, 0) + 1
+            bands = self.band_by_mode.setdefault(row["mode"], {})
+            band = str(row.get("band"))
+            bands[band] = bands.get(band, 0) + 1
+        language = row.get("language")
+        if isinstance(language, dict) and isinstance(language.get("hangul_share"), int | float):
+            self.language_measured += 1
+            tenth = min(9, int(float(language["hangul_share"]) * 10))
+            self.hangul_share_tenths[tenth] = self.hangul_share_tenths.get(tenth, 0) + 1
+            self.with_han += int(bool(language.get("han_chars")))
+            self.language_mismatch += int(is_mismatch(row))
 
 
 def compute_stats(path: Path) -> TraceStats:
     st = TraceStats()
+    seen_pairs: set[tuple[str, str]] = set()
     for _, row in iter_traces(path):
         st.traces += 1
         status = row["status"]
@@ -108,33 +187,79 @@ def compute_stats(path: Path) -> TraceStats:
         tokens = row.get("tokens") or {}
         st.completion_tokens += int(tokens.get("completion", 0))
         st.prompt_tokens += int(tokens.get("prompt", 0))
+        st.count_quality(row, seen_pairs)
         if verified:
             st.verified_completion_tokens += int(tokens.get("completion", 0))
+            turn = len(row["turns"])
+            st.verified_by_turn[turn] = st.verified_by_turn.get(turn, 0) + 1
         else:
             reason = str((row["turns"][-1].get("verdict") or {}).get("reason") or "unknown")
             st.failure_reasons[reason] = st.failure_reasons.get(reason, 0) + 1
     return st
 
 
+def _keep(
+    where: str, row: dict[str, Any], pass_rate: tuple[float, float] | None, keep_mismatch: bool
+) -> bool:
+    if is_mismatch(row) and not keep_mismatch:
+        return False
+    if pass_rate is None:
+        return True
+    rate = row.get("pass_rate")
+    if not isinstance(rate, int | float):
+        raise InputError(
+            f"{where}: no 'pass_rate' on the row; --pass-rate needs traces from a run with "
+            "synth.sampling.n_samples > 1"
+        )
+    lo, hi = pass_rate
+    return lo <= rate <= hi
+
+
 def export_rows(
-    path: Path, style: Style = "multi", include_failed: bool = False
+    path: Path,
+    style: Style = "multi",
+    include_failed: bool = False,
+    pass_rate: tuple[float, float] | None = None,
+    keep_language_mismatch: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    for _, row in iter_traces(path):
+    """SFT rows {id, messages, source}, plus the trace's `pass_rate`, `band` and `language`
+    where it has them. `pass_rate=(lo, hi)` keeps pairs with lo <= pass rate <= hi;
+    verified Korean traces marked `language_mismatch` are left out unless kept."""
+    for where, row in iter_traces(path):
         if row["status"] == "failed" and not include_failed:
+            continue
+        if not _keep(where, row, pass_rate, keep_language_mismatch):
             continue
         sample = sample_from_row(row)
         if style == "single":
             messages = single_response_messages(sample)
         else:
             messages = multi_turn_messages(sample)
-        yield {"id": row["id"], "messages": messages, "source": "codeio"}
+        out = {"id": row["id"], "messages": messages, "source": "codeio"}
+        for key in QUALITY_KEYS:
+            if key in row:
+                out[key] = row[key]
+        yield out
+
+
+# Trace-row fields an export row carries along (where present) for the mix and its card.
+QUALITY_KEYS = ("pass_rate", "band", "language")
 
 
 def export(
-    path: Path, out: Path, style: Style = "multi", include_failed: bool = False
+    path: Path,
+    out: Path,
+    style: Style = "multi",
+    include_failed: bool = False,
+    pass_rate: tuple[float, float] | None = None,
+    keep_language_mismatch: bool = False,
 ) -> tuple[int, Path]:
-    """Write SFT conversations as JSONL (`*.jsonl`) or a `datasets` dataset on disk (a dir)."""
-    rows = export_rows(path, style, include_failed)
+    """Write SFT conversations as JSONL (`*.jsonl`) or a `datasets` dataset on disk (a dir).
+
+    A dataset directory also gets a README.md card when the traces carry a pass rate or a
+    language measure: the difficulty histogram, the verified yield per turn, the language
+    distribution (kodeio/synth/card.py)."""
+    rows = export_rows(path, style, include_failed, pass_rate, keep_language_mismatch)
     if out.suffix == ".jsonl":
         n = 0
         with atomic_path(out) as tmp, tmp.open("w", encoding="utf-8") as fh:
@@ -145,18 +270,40 @@ def export(
     import datasets
 
     data = list(rows)
-    features = datasets.Features(
-        {
-            "id": datasets.Value("string"),
-            "messages": [{"role": datasets.Value("string"), "content": datasets.Value("string")}],
-            "source": datasets.Value("string"),
-        }
-    )
-    dataset = datasets.Dataset.from_list(data, features=features)
+    columns: dict[str, Any] = {
+        "id": datasets.Value("string"),
+        "messages": [{"role": datasets.Value("string"), "content": datasets.Value("string")}],
+        "source": datasets.Value("string"),
+    }
+    quality = {
+        "pass_rate": datasets.Value("float64"),
+        "band": datasets.Value("string"),
+        "language": {
+            "hangul_share": datasets.Value("float64"),
+            "han_chars": datasets.Value("int64"),
+            "mismatch": datasets.Value("bool"),
+        },
+    }
+    for key in QUALITY_KEYS:
+        if any(key in row for row in data):
+            columns[key] = quality[key]
+            for row in data:
+                row.setdefault(key, None)
+    dataset = datasets.Dataset.from_list(data, features=datasets.Features(columns))
     # Save beside the target and swap in, so a failed export never leaves half a dataset.
     tmp = out.with_name(out.name + ".tmp-export")
     shutil.rmtree(tmp, ignore_errors=True)
     dataset.save_to_disk(str(tmp))
+    st = compute_stats(path)
+    if st.difficulty_dict() is not None or st.language_dict() is not None:
+        from kodeio.synth.card import render_export_card
+
+        card = render_export_card(
+            {**st.to_dict(), "verified_by_turn": st.verified_by_turn},
+            len(data),
+            keep_language_mismatch,
+        )
+        (tmp / "README.md").write_text(card, encoding="utf-8")
     if out.exists():
         shutil.rmtree(out)
     tmp.rename(out)

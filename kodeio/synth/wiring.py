@@ -52,6 +52,12 @@ class SynthWiring(StageWiring):
 
         st = compute_stats(run / "synth" / "traces.jsonl")
         verified = st.traces - st.by_status.get("failed", 0)
+        # Only runs with n_samples > 1 / reasoning_language ko have these.
+        quality: dict[str, Any] = {}
+        if (difficulty := st.difficulty_dict()) is not None:
+            quality["bands"] = difficulty["band_by_mode"]
+        if (language := st.language_dict()) is not None:
+            quality["language_mismatch"] = language["language_mismatch"]
         return {
             "traces": st.traces,
             "verified": verified,
@@ -59,6 +65,7 @@ class SynthWiring(StageWiring):
             "by_status": dict(st.by_status),
             "failure_reasons": st.to_dict()["failure_reasons"],
             "sft_rows": count_lines(run / "synth" / "sft.jsonl"),
+            **quality,
         }
 
     def result(self, counts: dict[str, Any]) -> str:

@@ -290,3 +290,59 @@ def test_report_reads_its_recipe_section(tmp_path, capsys):
     assert html.count('"status": "failed"') == 1  # one embedded trace per status
     assert main(["report"]) == 2  # no run_dir anywhere: a config error, one line
     assert "run_dir" in capsys.readouterr().err
+
+
+def _quality_run(root: Path) -> Path:
+    """The run of make_run with traces of an n_samples=2, Korean run: pass rates and language."""
+    run = make_run(root)
+    rows = [json.loads(line) for line in (run / "synth" / "traces.jsonl").read_text().splitlines()]
+    rates = {"p0": (0.0, "unsolved"), "p1": (0.5, "medium"), "p2": (1.0, "easy")}
+    shares = [0.92, 0.15, 0.05, 0.88, 0.4]
+    for row, share in zip(rows, shares, strict=True):
+        row["pass_rate"], row["band"] = rates[row["pair_id"]]
+        row["category"] = "math" if row["pair_id"] != "p0" else None
+        verified = row["status"] != "failed"
+        row["language"] = {
+            "hangul_share": share,
+            "han_chars": 3 if share == 0.05 else 0,
+            "mismatch": verified and share < 0.5,
+        }
+    write_jsonl(run / "synth" / "traces.jsonl", rows)
+    return run
+
+
+def test_collect_difficulty_and_language(tmp_path):
+    traces = collect_run(_quality_run(tmp_path))["traces"]
+    # One count per (pair, mode): p1 and p2 in both modes, p0 in output only.
+    assert traces["difficulty"] == {
+        "pass_rate_by_mode": {"input": {"0.5": 1, "1": 1}, "output": {"0": 1, "0.5": 1, "1": 1}},
+        "pass_rate_by_category": {"(none)": {"0": 1}, "math": {"0.5": 2, "1": 2}},
+        "band_by_mode": {
+            "input": {"easy": 1, "medium": 1, "hard": 0, "unsolved": 0},
+            "output": {"easy": 1, "medium": 1, "hard": 0, "unsolved": 1},
+        },
+    }
+    language = traces["language"]
+    assert language["measured"] == 5 and language["with_han"] == 1
+    assert language["language_mismatch"] == 2  # t1 (0.15) and t2 (0.05); t4 failed
+    assert language["hangul_share"]["0.9-1.0"] == 1 and language["hangul_share"]["0.0-0.1"] == 1
+    # Runs without the features carry neither key.
+    plain = collect_run(make_run(tmp_path / "plain"))["traces"]
+    assert "difficulty" not in plain and "language" not in plain
+
+
+def test_difficulty_and_language_in_the_page(tmp_path, browser):
+    plain = write_report(make_run(tmp_path / "plain"), tmp_path / "plain.html")
+    browser.open(plain.as_uri())
+    assert browser.eval("document.getElementById('difficulty').offsetHeight") == 0
+    assert browser.eval("document.getElementById('language').offsetHeight") == 0
+    page = write_report(_quality_run(tmp_path), tmp_path / "quality.html")
+    browser.open(page.as_uri())
+    assert browser.errors() == []
+    tables = browser.eval(
+        "Array.from(document.querySelectorAll('#difficulty table')).map(t => t.innerText)"
+    )
+    assert len(tables) == 3
+    assert "unsolved" in tables[0] and "pass 0.5" in tables[1] and "math" in tables[2]
+    language = browser.eval("document.querySelector('#language').innerText")
+    assert "2 verified but language_mismatch" in language and "0.9-1.0" in language

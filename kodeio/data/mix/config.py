@@ -44,6 +44,16 @@ class _SourceBase(StageConfig):
 class TracesSource(_SourceBase):
     kind: Literal["traces"]
     path: Path
+    traces_file: Path | None = Field(
+        None,
+        description="the `kodeio synth run` traces this export came from: the card then shows "
+        "their verified yield per turn (`kodeio run` sets it for RUN/synth/sft.jsonl)",
+    )
+    keep_language_mismatch: bool = Field(
+        False,
+        description="keep rows marked language_mismatch (Korean reasoning that drifted into "
+        "another language; `kodeio synth export --keep-language-mismatch`)",
+    )
 
 
 class MessagesSource(_SourceBase):
@@ -107,6 +117,12 @@ class CardConfig(StageConfig):
     description: str | None = None
     license: str | None = Field(None, description="license of the mix as a whole (card metadata)")
     language: list[str] = Field(default_factory=lambda: ["ko", "en"])
+    removed: list[Path] = Field(
+        default_factory=list,
+        description="CLEAN.removed.jsonl files of `kodeio io clean` (rows {seed_id, reason, "
+        "method, matched: {source, id}, score}): the card counts the seeds removed per "
+        "reason, benchmark and method",
+    )
 
 
 class MixConfig(ShardOptions):

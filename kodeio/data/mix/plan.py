@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kodeio.data.formatting import seeded_rng
@@ -42,7 +42,19 @@ def build_mix(config: MixConfig, replay: ShardReplay | None = None) -> MixResult
     (a merge), dedup keys, signatures and token counts come from the shards."""
     counter = token_counter(config) if replay is None else None
     dedup = deduplicator(config)
-    reports = [SourceReport(s.name, s.kind, s.license) for s in config.sources]
+    reports = [
+        SourceReport(
+            s.name,
+            s.kind,
+            s.license,
+            keep_language_mismatch=getattr(s, "keep_language_mismatch", False),
+        )
+        for s in config.sources
+    ]
+    for source, report in zip(config.sources, reports, strict=True):
+        traces_file = getattr(source, "traces_file", None)
+        if traces_file is not None:
+            report.yield_by_turn = _yield_by_turn(traces_file)
     unique = _unique_rows(config, reports, dedup, counter, replay)
     targets, capped = plan_targets(config, {k: len(v) for k, v in unique.items()})
     splits: dict[str, list[Sample]] = {split: [] for split in SPLITS}
@@ -55,6 +67,14 @@ def build_mix(config: MixConfig, replay: ShardReplay | None = None) -> MixResult
         seeded_rng(config.seed, f"shuffle\x1f{split}").shuffle(splits[split])
     _record_token_stats(reports, splits)
     return MixResult(splits, reports, mix_stats(config, splits, reports, dedup))
+
+
+def _yield_by_turn(traces_file: Any) -> dict[str, Any]:
+    from kodeio.synth.traces import compute_stats
+
+    st = compute_stats(traces_file)
+    turns = {str(turn): n for turn, n in sorted(st.verified_by_turn.items())}
+    return {"traces": st.traces, "verified_by_turn": turns}
 
 
 # ---------------------------------------------------------------- step 1: unique rows
@@ -132,6 +152,10 @@ def _deduplicate(rows: SignedRows, dedup: Any, near: bool, report: SourceReport)
     kept: list[Sample] = []
     for sample, signature in rows:
         report.read += 1
+        if sample.language_mismatch:
+            report.language_mismatch += 1
+            if not report.keep_language_mismatch:  # left out before dedup: claims no key
+                continue
         if signature is None:
             verdict = dedup.is_duplicate(sample.dedup_text, near=near)
         else:
@@ -224,14 +248,8 @@ def take(pool: list[Sample], n: int, rng_key: str, seed: int) -> list[Sample]:
     copies, remainder = divmod(n, len(pool))
     out: list[Sample] = []
     for k in range(copies):
-        out.extend(
-            s if k == 0 else Sample(f"{s.id}#{k}", s.source, s.messages, s.dedup_text, s.num_tokens)
-            for s in pool
-        )
-    out.extend(
-        Sample(f"{s.id}#{copies}", s.source, s.messages, s.dedup_text, s.num_tokens)
-        for s in rng.sample(pool, remainder)
-    )
+        out.extend(s if k == 0 else replace(s, id=f"{s.id}#{k}") for s in pool)
+    out.extend(replace(s, id=f"{s.id}#{copies}") for s in rng.sample(pool, remainder))
     return out
 
 

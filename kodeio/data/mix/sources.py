@@ -32,6 +32,10 @@ class Sample:
     messages: list[Message]
     dedup_text: str
     num_tokens: int | None = None
+    # From traces exported by `kodeio synth export` (kodeio/synth/traces.py), where present:
+    # the pair's difficulty band, and whether its Korean reasoning drifted (language_mismatch).
+    band: str | None = None
+    language_mismatch: bool = False
 
 
 def validate_messages(value: Any, where: str) -> list[Message]:
@@ -123,11 +127,14 @@ def _conversation_rows(
                 )
         else:
             messages = _with_think(messages, think_missing)
+        language = obj.get("language")
         yield Sample(
             _row_id(source.name, obj, lineno, seen),
             source.name,
             messages,
             conversation_dedup_text(messages),
+            band=obj["band"] if isinstance(obj.get("band"), str) else None,
+            language_mismatch=isinstance(language, dict) and language.get("mismatch") is True,
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ class SourceReport:
     capped: bool = False
     rows: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, Any] = field(default_factory=dict)
+    language_mismatch: int = 0  # rows read that were marked language_mismatch
+    keep_language_mismatch: bool = False
+    # {"traces": n, "verified_by_turn": {turn: n}} of the source's traces_file, if it has one.
+    yield_by_turn: dict[str, Any] | None = None
 
 
 def content_fingerprint(splits: dict[str, list[Sample]]) -> str:
@@ -90,4 +95,61 @@ def mix_stats(
             }
             for r in reports
         ],
+        **quality_stats(splits, reports, config.card.removed),
     }
+
+
+def removed_counts(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """Seeds removed by `kodeio io clean`, counted per (reason, benchmark, method), from its
+    CLEAN.removed.jsonl files (read by their documented schema only)."""
+    from kodeio.errors import InputError
+    from kodeio.files import iter_jsonl
+
+    counts: dict[tuple[str, str, str], int] = {}
+    for path in paths:
+        for lineno, row in iter_jsonl(path, required=("seed_id", "reason", "method")):
+            matched = row.get("matched")
+            if matched is not None and not isinstance(matched, dict):
+                raise InputError(f"{path}:{lineno}: key 'matched' must be an object or null")
+            source = str((matched or {}).get("source") or "–")
+            key = (str(row["reason"]), source, str(row["method"]))
+            counts[key] = counts.get(key, 0) + 1
+    return [
+        {"reason": reason, "benchmark": source, "method": method, "seeds": n}
+        for (reason, source, method), n in sorted(counts.items())
+    ]
+
+
+def quality_stats(
+    splits: dict[str, list[Sample]], reports: list[SourceReport], removed: Sequence[Path] = ()
+) -> dict[str, Any]:
+    """`{"quality": ...}` when the traces carried difficulty bands or language marks, else
+    nothing (so mixes of other data keep their statistics as they were).
+
+    difficulty: per source, rows of the mix (all splits, upsampled copies included) per band;
+    language_mismatch: per source, rows marked language_mismatch and whether they were kept.
+    """
+    from kodeio.synth.difficulty import BANDS
+
+    bands: dict[str, dict[str, int]] = {}
+    for rows in splits.values():
+        for s in rows:
+            if s.band is not None:
+                counts = bands.setdefault(s.source, dict.fromkeys(BANDS, 0))
+                counts[s.band] = counts.get(s.band, 0) + 1
+    mismatch = {
+        r.name: {"rows": r.language_mismatch, "kept": r.keep_language_mismatch}
+        for r in reports
+        if r.language_mismatch
+    }
+    quality: dict[str, Any] = {}
+    yields = {r.name: r.yield_by_turn for r in reports if r.yield_by_turn is not None}
+    if yields:
+        quality["yield_by_turn"] = yields
+    if bands:
+        quality["difficulty"] = {r.name: bands[r.name] for r in reports if r.name in bands}
+    if mismatch:
+        quality["language_mismatch"] = mismatch
+    if removed:
+        quality["removed"] = removed_counts(removed)
+    return {"quality": quality} if quality else {}
