@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from kodeio.errors import ConfigError
 from kodeio.wiring import Recipe, StageWiring, count_lines, find_path
 
 
@@ -31,8 +32,16 @@ class DataWiring(StageWiring):
         mix.setdefault("seed", recipe.get("seed", 0))
         mix["output"] = str(run / "data" / "mix")
         sources = []
-        for src in mix.get("sources") or []:
-            kind = src.get("kind") if isinstance(src, dict) else None
+        given = mix.get("sources") or []
+        if not isinstance(given, list) or not all(isinstance(s, dict) for s in given):
+            # e.g. `--set data_mix.sources.0.x=...`: --set addresses mappings, not list items
+            raise ConfigError(
+                f"{recipe.source}: key 'data_mix.sources' must be a list of source mappings "
+                f"(got {type(given).__name__}); set the whole list with --set "
+                "'data_mix.sources=[{...}, ...]'"
+            )
+        for src in given:
+            kind = src.get("kind")
             if kind == "traces" and not src.get("path"):
                 src["path"] = str(run / "synth" / "sft.jsonl")
                 src.setdefault("traces_file", str(run / "synth" / "traces.jsonl"))

@@ -37,7 +37,6 @@ def test_teacher_recipe_runs_and_never_writes_the_key(make_llama_server, tmp_pat
             "synth.concurrency=2",
             "synth.max_pairs=4",
             "synth.sampling.max_tokens=48",
-            "data_mix.sources.0.max_upsample=8.0",
             "train.max_steps=2",
             "train.max_seq_length=256",
             "eval.backend=transformers",
