@@ -99,17 +99,7 @@ class ModelEvalConfig(StageConfig):
 
     def engine(self) -> EngineConfig:
         """The engine settings `kodeio.llm.make_backend` starts a backend from (no adapter)."""
-        return EngineConfig(
-            backend=self.backend,
-            model=self.model or "scripted",
-            think_prefix=self.think_prefix,
-            concurrency=self.concurrency,
-            seed=self.sampling.seed,
-            vllm=self.vllm,
-            openai=self.openai,
-            transformers=self.transformers,
-            script=self.script,
-        )
+        return EngineConfig.of(self, self.model or "scripted")
 
     def label(self) -> str:
         if self.name:

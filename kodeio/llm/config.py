@@ -9,7 +9,7 @@ their own YAML section (`backend`, `model`, `vllm:`, `openai:`, `transformers:`,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -135,3 +135,18 @@ class EngineConfig(StageConfig):
     script: Path | None = Field(
         None, description="scripted backend only: JSON file of canned completions"
     )
+
+    @classmethod
+    def of(cls, stage: Any, model: str | None = None) -> EngineConfig:
+        """The engine fields of a stage config that carries them (synth, unify, eval)."""
+        return cls(
+            backend=stage.backend,
+            model=model or stage.model,
+            think_prefix=stage.think_prefix,
+            concurrency=stage.concurrency,
+            seed=stage.sampling.seed,
+            vllm=stage.vllm,
+            openai=stage.openai,
+            transformers=stage.transformers,
+            script=stage.script,
+        )

@@ -82,17 +82,7 @@ class UnifyConfig(StageConfig):
 
     def engine(self) -> EngineConfig:
         """The engine settings `kodeio.llm.make_backend` starts a backend from."""
-        return EngineConfig(
-            backend=self.backend,
-            model=self.model,
-            think_prefix=self.think_prefix,
-            concurrency=self.concurrency,
-            seed=self.sampling.seed,
-            vllm=self.vllm,
-            openai=self.openai,
-            transformers=self.transformers,
-            script=self.script,
-        )
+        return EngineConfig.of(self)
 
 
 class UnifyParseError(ValueError):
