@@ -13,9 +13,10 @@ def reward_config() -> RewardConfig:
     return RewardConfig(sandbox=SMALL_SANDBOX)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def reward(reward_config: RewardConfig):
-    """One reward, and so one real sandbox, for the whole reward test session."""
+    """One reward, and so one real sandbox, per test module (closed with it: no sandbox
+    workers outlive the reward tests into the rest of the suite)."""
     fn = ExecutionReward(reward_config)
     yield fn
     fn.close()

@@ -203,9 +203,15 @@ def test_bad_verification_info_is_one_clear_error(reward: ExecutionReward) -> No
 
 
 def test_verl_compute_score() -> None:
+    from kodeio.reward.verl import shared_reward
+
     truth = json.dumps(info(mode="input"))
-    assert compute_score("kodeio", answer("input", "21"), truth, {"split": "train"}) == 1.0
-    assert compute_score("kodeio", answer("input", "20"), info(mode="input")) == 0.0
+    try:
+        assert compute_score("kodeio", answer("input", "21"), truth, {"split": "train"}) == 1.0
+        assert compute_score("kodeio", answer("input", "20"), info(mode="input")) == 0.0
+    finally:  # verl keeps it for the whole process; a test suite must not
+        shared_reward().close()
+        shared_reward.cache_clear()
 
 
 def test_format_reward_and_verified_counts(reward: ExecutionReward) -> None:
