@@ -6,7 +6,7 @@ all of them: the worker, its jobs, their children and the shared-memory pages th
 
 Two backends, picked from `/proc/self/mountinfo` and `/proc/self/cgroup`:
 - **v2** (unified): `memory.max`, `memory.swap.max`, `pids.max` in
-  `<own cgroup>/kodeio-sandbox-<pid>/w<i>.<n>`. The parent must have `memory` and `pids` in
+  `<own cgroup>/kodeio-sandbox-<pid>.<k>/w<i>.<n>`. The parent must have `memory` and `pids` in
   its `cgroup.subtree_control`; when it cannot be given them because this process sits in it
   (cgroup v2 lets only empty groups hand controllers down), the host moves itself into a
   `host` leaf of its own group first, and only when it is the group's sole process.
@@ -22,12 +22,16 @@ there. Nothing inside can leave: `/sys` is not mounted and no job is root.
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PREFIX = "kodeio-sandbox-"
+# Several sandboxes can be open in one process (a reward function beside a verify stage):
+# each gets a parent group of its own, named <pid>.<n>.
+_OPENED = itertools.count(1)
 
 
 class CgroupUnavailable(Exception):
@@ -145,7 +149,7 @@ class WorkerCgroups:
 
     def _mkdir_parent(self, own: Path) -> Path:
         _sweep_stale(own)
-        parent = own / f"{PREFIX}{os.getpid()}"
+        parent = own / f"{PREFIX}{os.getpid()}.{next(_OPENED)}"
         parent.mkdir()
         self._made.append(parent)
         return parent
@@ -211,7 +215,7 @@ def _enable_controllers(group: Path) -> None:
 def _sweep_stale(own: Path) -> None:
     """Remove groups left by sandbox hosts that died without cleaning up (empty ones only)."""
     for stale in own.glob(f"{PREFIX}*"):
-        pid = stale.name.removeprefix(PREFIX)
+        pid = stale.name.removeprefix(PREFIX).split(".")[0]
         if not pid.isdigit() or Path(f"/proc/{pid}").exists():
             continue
         for child in stale.iterdir():

@@ -142,7 +142,7 @@ def test_cli_success_and_error_lines(aihub_dir, tmp_path, capsys, dialogue_heade
 
 RSS_PROBE = textwrap.dedent(
     """
-    import json, resource, sys
+    import json, sys
     from pathlib import Path
     from kodeio.data.pairs import AihubConfig, PairsStats, iter_pairs
 
@@ -155,8 +155,11 @@ RSS_PROBE = textwrap.dedent(
     for n, _ in enumerate(iter_pairs(config, PairsStats()), 1):
         if n % 25000 == 0:
             samples[n] = rss_mb()
-    print(json.dumps({"rows": n, "rss": samples,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    # VmHWM, not ru_maxrss: the latter also counts the parent's resident set at the moment
+    # it forked this child (a long test session's pytest), not this process alone.
+    with open("/proc/self/status") as fh:
+        hwm = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+    print(json.dumps({"rows": n, "rss": samples, "peak_mb": hwm / 1024}))
     """
 )
 

@@ -52,7 +52,7 @@ def our_groups() -> list[Path]:
     mounts = Mounts.read()
     found = []
     for own in [*mounts.v1.values(), *([mounts.unified] if mounts.unified else [])]:
-        found += [p for p in own.glob(f"{PREFIX}*") if p.name == f"{PREFIX}{os.getpid()}"]
+        found += list(own.glob(f"{PREFIX}{os.getpid()}.*"))
     return found
 
 
@@ -99,6 +99,20 @@ def test_worker_runs_inside_its_group_and_groups_go_away_with_replacements():
         assert all(line.endswith(":/") for line in r.output.splitlines()), r.output
     assert our_groups() == []
     assert all(not g.exists() for g in live)
+
+
+def test_two_sandboxes_open_in_one_process_each_get_groups():
+    # e.g. a reward function's long-lived sandbox beside a verify stage's
+    with Sandbox(SandboxConfig(workers=1, cgroup="required")) as first:
+        with Sandbox(SandboxConfig(workers=1, cgroup="required")) as second:
+            assert (
+                first.limits_note.startswith("cgroup v") and second.limits_note == first.limits_note
+            )
+            a, b = first._workers[0].cgroups, second._workers[0].cgroups
+            assert a[0].parent != b[0].parent
+            assert [r.output for r in second.run([PLUS_ONE])] == [42]
+        assert all(not g.exists() for g in b) and all(g.exists() for g in a)
+    assert our_groups() == []
 
 
 def test_groups_left_by_a_dead_host_are_swept():
@@ -155,7 +169,8 @@ def test_v2_backend_on_a_stand_in_tree_writes_the_limits(tmp_path: Path):
     assert cg.version == "v2"
     assert set((own / "cgroup.subtree_control").read_text().split()) == {"+memory", "+pids"}
     (group,) = cg.create(3)
-    assert group == own / f"{PREFIX}{os.getpid()}" / "w3.1"
+    assert group.name == "w3.1" and group.parent.parent == own
+    assert group.parent.name.startswith(f"{PREFIX}{os.getpid()}.")
     assert (group / "memory.max").read_text() == str(300 << 20)
     assert (group / "pids.max").read_text() == "96"
     argv = cg.enter_argv([group], ["bwrap", "--", "python"])
