@@ -14,7 +14,9 @@ import faulthandler
 import io
 import os
 import signal
+import subprocess
 import sys
+from pathlib import Path
 
 # The fixed seeds of the sandbox benchmarks: (name, code, input).
 WORKLOAD = [
@@ -128,3 +130,14 @@ def manager_process_check(program: str, timeout: float = 3.0, guard: bool = True
     outcome = result[0] if result else "timed out"
     manager.shutdown()
     return outcome == "passed"
+
+
+def rate_in_child(code: str, cwd: Path, label: str, env: dict[str, str] | None = None) -> float:
+    """Run `code` in a fresh interpreter (no warm state shared with the other side) and
+    return the rate it prints on its last line; a failure stops the benchmark, named."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"{label}: {out.stderr.strip().splitlines()[-1]}")
+    return float(out.stdout.strip().splitlines()[-1])

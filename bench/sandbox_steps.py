@@ -23,9 +23,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
+
+from baselines import rate_in_child
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -69,12 +69,7 @@ VARIANTS = ("full", "no-cgroup", "no-uids", "no-as-pid-1", "process")
 
 def rate(variant: str, n: int, workers: int) -> float:
     code = RATE.format(bench=str(HERE), variant=variant, n=n, workers=workers)
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"{variant}: {out.stderr.strip().splitlines()[-1]}")
-    return float(out.stdout.strip().splitlines()[-1])
+    return rate_in_child(code, ROOT, variant)
 
 
 def main() -> None:

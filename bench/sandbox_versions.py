@@ -14,9 +14,10 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from baselines import rate_in_child
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -42,13 +43,7 @@ print(n / dt)
 
 def rate(tree: Path, n: int, workers: int) -> float:
     code = RATE.format(bench=str(HERE), n=n, workers=workers)
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"{tree}: {out.stderr.strip().splitlines()[-1]}")
-    return float(out.stdout.strip().splitlines()[-1])
+    return rate_in_child(code, tree, str(tree), env=dict(os.environ, PYTHONPATH=str(tree)))
 
 
 def main() -> None:

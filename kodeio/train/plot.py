@@ -13,8 +13,6 @@ def plot_loss(log_history: list[dict[str, Any]], path: Path, title: str) -> bool
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from kodeio.files import atomic_path
-
     train = [(e["step"], e["loss"]) for e in log_history if "loss" in e and "step" in e]
     evals = [(e["step"], e["eval_loss"]) for e in log_history if "eval_loss" in e]
     if not train and not evals:
@@ -24,15 +22,7 @@ def plot_loss(log_history: list[dict[str, Any]], path: Path, title: str) -> bool
         ax.plot(*zip(*train, strict=True), label="train loss", linewidth=1.2)
     if evals:
         ax.plot(*zip(*evals, strict=True), "o-", label="eval loss")
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("loss")
-    ax.set_title(title, fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+    _save(fig, ax, "loss", title, path)
     return True
 
 
@@ -42,8 +32,6 @@ def plot_rewards(log_history: list[dict[str, Any]], path: Path, title: str) -> b
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from kodeio.files import atomic_path
 
     rows = [e for e in log_history if "reward" in e and "step" in e]
     if not rows:
@@ -59,8 +47,18 @@ def plot_rewards(log_history: list[dict[str, Any]], path: Path, title: str) -> b
     verified = [(e["step"], e["verified_rate"]) for e in rows if e.get("verified_rate") is not None]
     if verified:
         ax.plot(*zip(*verified, strict=True), "o-", label="verified rate", markersize=3)
+    _save(fig, ax, "reward", title, path)
+    return True
+
+
+def _save(fig: Any, ax: Any, ylabel: str, title: str, path: Path) -> None:
+    """The axes both curves share, then the PNG, written whole or not at all."""
+    import matplotlib.pyplot as plt
+
+    from kodeio.files import atomic_path
+
     ax.set_xlabel("optimizer step")
-    ax.set_ylabel("reward")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend()
@@ -68,4 +66,3 @@ def plot_rewards(log_history: list[dict[str, Any]], path: Path, title: str) -> b
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     plt.close(fig)
-    return True
