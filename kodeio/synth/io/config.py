@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from kodeio.sandbox.config import SandboxConfig
 from kodeio.scale.shards import ScaleOutOptions
+from kodeio.synth.io.clean.options import CleanOptions
 from kodeio.synth.io.filters import FilterConfig
 
 SeedFormat = Literal["auto", "codeio", "cruxeval", "kodeio", "py"]
@@ -39,6 +40,11 @@ class IoConfig(ScaleOutOptions):
     hash_seeds: tuple[int, int] = Field((1, 2), description="PYTHONHASHSEED of the two runs")
     chunk_seeds: int = Field(256, ge=1, description="seeds processed per batch (memory vs. idle)")
     unifier: str | None = Field(None, description="module:factory of a Unifier for raw .py code")
+    clean_unified: CleanOptions | None = Field(
+        None,
+        description="with a unifier: check each rewritten seed against these benchmarks "
+        "(the pipeline passes io.clean)",
+    )
     filters: FilterConfig = Field(default_factory=FilterConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
 

@@ -165,18 +165,19 @@ class IoStage:
         self.sandboxes: list[Sandbox] = []
         self._derive_pool: Any = None
         self.dedup: dict[str, str] = {}
+        self._unified_check: Any = None  # built on the first unified seed (clean_unified)
 
     # -- inputs --
     def items(self) -> Iterator[Seed | RawCode]:
         if self.config.exclude_seeds is None:
             yield from self._all_items()
             return
-        from kodeio.synth.io.clean.stage import removed_seeds
+        from kodeio.synth.io.clean.stage import RemovedSeeds
 
         # A seed is named by id and file:line together: ids repeat across files.
-        gone = removed_seeds(self.config.exclude_seeds)
+        gone = RemovedSeeds(self.config.exclude_seeds)
         for item in self._all_items():
-            if not (isinstance(item, Seed) and (item.id, item.source) in gone):
+            if not (gone.has_seed(item) if isinstance(item, Seed) else gone.has_raw(item)):
                 yield item
 
     def _all_items(self) -> Iterator[Seed | RawCode]:
@@ -394,9 +395,25 @@ class IoStage:
                     )
                     works.append(work)
                     continue
-                item = seed
+                work = SeedWork(ordinal, key, seed)
+                self._check_unified(work)
+                works.append(work)
+                continue
             works.append(SeedWork(ordinal, key, item))
         return works
+
+    def _check_unified(self, work: SeedWork) -> None:
+        """Reject a rewritten seed that matches a benchmark (`clean_unified`)."""
+        if self.config.clean_unified is None:
+            return
+        if self._unified_check is None:
+            from kodeio.synth.io.clean.stage import UnifiedCheck
+
+            self._unified_check = UnifiedCheck(self.config.clean_unified)
+        match = self._unified_check.match(work.seed)
+        if match is not None:
+            detail = f"{match.method} match of {match.source}:{match.id} (score {match.score:.2f})"
+            work.rejects.append(seed_reject(work, "clean", "contaminated", detail))
 
     def _plan_inputs(self, work: SeedWork) -> None:
         seed, c = work.seed, self.config

@@ -24,6 +24,7 @@ class IoWiring(StageWiring):
     sections = ("io",)
 
     def configs(self, recipe: Recipe) -> dict[str, BaseModel]:
+        from kodeio.synth.io.clean.options import CleanOptions
         from kodeio.synth.io.clean.stage import CleanConfig
         from kodeio.synth.io.config import IoConfig
 
@@ -40,6 +41,9 @@ class IoWiring(StageWiring):
         if clean is not False:
             out["clean"] = recipe.validate(CleanConfig, self._clean_section(sec, clean), "io.clean")
             sec["exclude_seeds"] = str(out["clean"].removed_path)
+            if sec.get("unifier"):  # rewritten seeds are checked against the same benchmarks
+                options = set(CleanOptions.model_fields)
+                sec["clean_unified"] = out["clean"].model_dump(mode="json", include=options)
         out["io"] = recipe.validate(IoConfig, sec, "io")
         return out
 

@@ -23,7 +23,6 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from kodeio.config import StageConfig
 from kodeio.files import atomic_path, dumps, iter_jsonl
 from kodeio.progress import progress_bar
 from kodeio.synth.io.clean.benchmarks import parse_call, read_benchmark, seed_calls
@@ -36,44 +35,10 @@ from kodeio.synth.io.clean.matcher import (
 )
 from kodeio.synth.io.clean.minhash import LshIndex
 from kodeio.synth.io.clean.normalise import normalise
+from kodeio.synth.io.clean.options import CleanOptions
 from kodeio.synth.io.config import SeedFormat
-from kodeio.synth.io.seed import Seed
+from kodeio.synth.io.seed import RawCode, Seed
 from kodeio.synth.io.seeds import read_hf_seeds, read_seeds
-
-
-class CleanOptions(StageConfig):
-    """The thresholds and the benchmarks; the recipe's `io.clean` section holds only these."""
-
-    against: list[str] = Field(
-        default_factory=list,
-        description="benchmark files (JSONL, .py, directories) or hf:NAME[:SPLIT]",
-    )
-    dedup: bool = Field(True, description="drop seeds that repeat an earlier seed")
-    ngram: int = Field(8, ge=1, description="token n-gram length of the overlap test")
-    ngram_threshold: float = Field(
-        0.7, gt=0, le=1, description="shared n-grams over the larger function's, to match"
-    )
-    boilerplate_share: float = Field(
-        0.01, ge=0, le=1, description="n-grams in more benchmark functions than this are ignored"
-    )
-    shingle: int = Field(5, ge=1, description="token shingle length of MinHash")
-    num_perm: int = Field(128, ge=16, description="MinHash permutations (a multiple of 16)")
-    minhash_threshold: float = Field(
-        0.8, gt=0, le=1, description="estimated Jaccard similarity that counts as a match"
-    )
-    io_min_chars: int = Field(
-        16, ge=0, description="a (call, result) match counts only when its key is this long"
-    )
-
-    part_min_tokens: int = Field(
-        24, ge=1, description="a function inside a larger seed is matched when this long"
-    )
-
-    @model_validator(mode="after")
-    def _bands(self) -> CleanOptions:
-        if self.num_perm % 16:
-            raise ValueError("num_perm must be a multiple of 16 (the LSH bands)")
-        return self
 
 
 class CleanConfig(CleanOptions):
@@ -154,6 +119,48 @@ def removed_seeds(path: Path) -> set[tuple[str, str]]:
 
 
 REMOVED_KEYS = ("seed_id", "source", "reason", "method", "matched", "score")
+
+
+class RemovedSeeds:
+    """The seeds a CLEAN.removed.jsonl lists, asked about seeds and about raw code."""
+
+    def __init__(self, path: Path) -> None:
+        self.pairs = removed_seeds(path)
+        self.sources: dict[str, list[str]] = {}
+        for seed_id, source in self.pairs:
+            self.sources.setdefault(seed_id, []).append(source)
+
+    def has_seed(self, seed: Seed) -> bool:
+        return (seed.id, seed.source) in self.pairs
+
+    def has_raw(self, raw: RawCode) -> bool:
+        """Whether the clean removed every function of `raw`, a file (or dataset row) a
+        unifier is about to rewrite. The clean read the same source as seeds named
+        `<raw id>#<function>` at `<raw source>:<line>` (kodeio/synth/io/discover.py). A raw
+        file whose functions were only partly removed goes to the unifier, and the seed it
+        writes is checked by `UnifiedCheck`."""
+        prefix = raw.source + ":"
+        return bool(raw.functions) and all(
+            any(src.startswith(prefix) for src in self.sources.get(f"{raw.id}#{name}", ()))
+            for name in raw.functions
+        )
+
+
+class UnifiedCheck:
+    """The benchmark tests of the clean, put to seeds a unifier wrote. The clean before `io`
+    saw only the raw code; a rewrite can reproduce a benchmark function the raw file only
+    resembled, so the seed that will actually run is checked too (contamination only:
+    duplicates among rewritten seeds are caught later by the pairs' dedup)."""
+
+    def __init__(self, options: CleanOptions) -> None:
+        self.fingerprint = Fingerprinter(options.shingle, options.num_perm)
+        self.benchmarks = build_benchmark_index(options, self.fingerprint)
+
+    def match(self, seed: Seed) -> Match | None:
+        normalised = normalise(seed.code)
+        if normalised is None:
+            return None  # the io stage rejects code that does not parse, with its reason
+        return self.benchmarks.match(self.fingerprint(normalised), seed_calls(seed))
 
 
 def seed_row(seed: Seed) -> dict[str, Any]:
