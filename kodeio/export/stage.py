@@ -39,6 +39,8 @@ class ParityError(KodeioError):
 def run_stage(cfg: ExportConfig) -> Path:
     """Export what `cfg.targets` asks for into `cfg.output`; returns the output directory."""
     plan = plan_export(cfg)
+    if plan.merge_base is not None:
+        console.print(plan.merge_base.note, highlight=False, markup=False, soft_wrap=True)
     staging = _prepare_staging(plan)
     targets = cfg.targets
     want_merged = "merged" in targets or "gguf" in targets
