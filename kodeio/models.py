@@ -76,6 +76,37 @@ SMOLLM2_135M = KnownModel(
 
 KNOWN_MODELS: dict[str, KnownModel] = {SMOLLM2_135M.name: SMOLLM2_135M}
 
+# 4-bit (bitsandbytes) training checkpoints -> the 16-bit model they were quantized from, for
+# the export merge (kodeio/export/base.py). Keys are lower case. Unsloth's own mapper lists
+# the same pairs (unsloth/models/mapper.py); names not listed fall back to the naming rule in
+# `original_16bit`.
+ORIGINAL_16BIT: dict[str, str] = {
+    "unsloth/deepseek-r1-distill-qwen-32b-unsloth-bnb-4bit": "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B",
+    "unsloth/deepseek-r1-distill-qwen-32b-bnb-4bit": "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B",
+}
+# Unsloth's naming rule: the 4-bit upload is the 16-bit one's name plus one of these.
+FOUR_BIT_SUFFIXES = ("-unsloth-bnb-4bit", "-bnb-4bit")
+
+
+def is_4bit_name(name: str) -> bool:
+    """True for a `...-bnb-4bit` checkpoint name (Unsloth's naming)."""
+    return name.strip().rstrip("/").lower().endswith(FOUR_BIT_SUFFIXES)
+
+
+def original_16bit(name: str) -> str | None:
+    """The 16-bit original of a 4-bit hub checkpoint: the registry, else the naming rule
+    (`owner/X-unsloth-bnb-4bit` -> `owner/X`); None for anything that is not a 4-bit hub id."""
+    key = name.strip().rstrip("/").lower()
+    if key in ORIGINAL_16BIT:
+        return ORIGINAL_16BIT[key]
+    if key.count("/") != 1 or key.startswith((".", "/", "~")) or not is_4bit_name(key):
+        return None
+    text = name.strip().rstrip("/")
+    for suffix in FOUR_BIT_SUFFIXES:
+        if key.endswith(suffix):
+            return text[: -len(suffix)]
+    return None
+
 
 def cache_root() -> Path:
     """`$KODEIO_CACHE` if set, else `$XDG_CACHE_HOME/kodeio`, else `~/.cache/kodeio`."""

@@ -21,7 +21,20 @@ RunOpt = Annotated[
 ]
 AdapterOpt = Annotated[Path | None, typer.Option("--adapter", help="PEFT adapter directory.")]
 BaseOpt = Annotated[
-    str | None, typer.Option("--base", help="Base model: name (smollm2-135m), directory or hub id.")
+    str | None,
+    typer.Option(
+        "--base",
+        help="Base to merge onto: name (smollm2-135m), directory or hub id; for a 4-bit "
+        "training model, its 16-bit original (found by itself when known).",
+    ),
+]
+Onto4bitOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--merge-onto-4bit",
+        help="Merge onto the dequantized 4-bit weights of a bnb-4bit base instead of its 16-bit "
+        "original (about +20% perplexity; only when the original is not available).",
+    ),
 ]
 OutOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Output directory (default RUN/export).")
@@ -74,6 +87,7 @@ def _run(
     private: bool | None,
     name: str | None,
     dtype: str | None,
+    merge_onto_4bit: bool | None,
     config: Path | None,
     set_: list[str] | None,
 ) -> None:
@@ -98,6 +112,7 @@ def _run(
             "private": private,
             "name": name,
             "dtype": dtype,
+            "merge_onto_4bit": merge_onto_4bit,
         },
         section="export",
     )
@@ -118,6 +133,7 @@ def _make(targets: list[str], doc: str) -> None:
         private: PrivateOpt = None,
         name: NameOpt = None,
         dtype: DtypeOpt = None,
+        merge_onto_4bit: Onto4bitOpt = None,
         config: ConfigOption = None,
         set_: SetOption = None,
     ) -> None:
@@ -134,6 +150,7 @@ def _make(targets: list[str], doc: str) -> None:
             private,
             name,
             dtype,
+            merge_onto_4bit,
             config,
             set_,
         )

@@ -1,8 +1,9 @@
 """The GGUF files of an export: which to make, in what order, and making each one.
 
-Lossless types and q8_0 are written by llama.cpp's converter from the merged weights; the
+f32, f16 and bf16 are written by llama.cpp's converter from the merged weights; q8_0 and the
 k-quants (and the other quantizer types) by its quantizer from an f16 GGUF, which is made
-for them even when f16 is not asked for (and removed again by the stage).
+for them even when f16 is not asked for (and deleted by the stage once the last of them is
+written).
 """
 
 from __future__ import annotations

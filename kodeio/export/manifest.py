@@ -91,6 +91,7 @@ def build_manifest(
         "base_model": plan.base_arg,
         "base_model_id": base_id,
         "base_dir": str(plan.base_dir),
+        "merge_base": _merge_base(plan),
         "merge": merge_info,
         "gguf": {
             "quants": list(ggufs),
@@ -108,6 +109,20 @@ def build_manifest(
         "parity": parity,
         "timings_s": plan.timings,
         "files": files,
+    }
+
+
+def _merge_base(plan: Plan) -> dict[str, Any] | None:
+    """What the merge read: which base, and whether its weights were dequantized 4-bit."""
+    mb = plan.merge_base
+    if mb is None:
+        return None
+    return {
+        "model": mb.arg,
+        "dir": str(mb.dir),
+        "precision": "4-bit, dequantized" if mb.dequantized_4bit else "16-bit",
+        "dequantized_4bit": mb.dequantized_4bit,
+        "trained_on": mb.training_model,
     }
 
 

@@ -8,7 +8,8 @@ row), everything is cast to the output dtype, and output shards are flushed as s
 reach `max_shard_bytes`. Peak memory is about one output shard plus the adapter.
 
 A bitsandbytes 4-bit base (Unsloth's `-bnb-4bit` checkpoints) is dequantized per tensor in
-plain torch (NF4/FP4 with nested absmax), as Unsloth's `merged_16bit` does.
+plain torch (NF4/FP4 with nested absmax). The export only merges onto one when asked to
+(`merge_onto_4bit`); by default it merges onto the 16-bit original (kodeio/export/base.py).
 """
 
 from __future__ import annotations

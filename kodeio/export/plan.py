@@ -1,7 +1,7 @@
 """Planning an export: every input checked and every path decided, before anything is written.
 
-Checked here: adapter present and LoRA, base resolvable and matching the adapter's keys and
-shapes, tokenizer size within the embedding rows, llama.cpp converter found, tokenizer
+Checked here: adapter present and LoRA, base resolvable (for a merge: the 16-bit original of
+a 4-bit training model, `kodeio.export.base`) and matching the adapter's keys and shapes, tokenizer size within the embedding rows, llama.cpp converter found, tokenizer
 recognizable by the converter, hub token present when pushing. (Quant names are checked by
 the config.)
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from kodeio.errors import InputError
+from kodeio.export.base import MergeBase, resolve_merge_base
 from kodeio.export.config import ExportConfig
 
 # In the staging directory: the fingerprint of the inputs its finished parts were made from.
@@ -35,6 +36,7 @@ class Plan:
     name: str
     quants: list[str]
     llama_dir: Path | None
+    merge_base: MergeBase | None = None  # None when nothing is merged (adapter only)
     verify: bool = False
     fingerprint: str = ""
     timings: dict[str, float] = field(default_factory=dict)
@@ -98,16 +100,22 @@ def plan_export(cfg: ExportConfig) -> Plan:
         run_dir = run_dir / "train"  # a pipeline run dir: training wrote RUN/train/
     adapter_dir = Path(cfg.adapter).expanduser() if cfg.adapter else run_dir / "adapter"  # type: ignore[operator]
     adapter = load_adapter(adapter_dir)  # checks presence and format
-    base_arg = (
-        cfg.base
-        or (_run_model(run_dir) if run_dir else None)
-        or adapter.config.get("base_model_name_or_path")
+    trained_on = (_run_model(run_dir) if run_dir else None) or adapter.config.get(
+        "base_model_name_or_path"
     )
+    base_arg = cfg.base or trained_on
     if not base_arg:
         raise InputError(
             f"{adapter_dir}/adapter_config.json: no base_model_name_or_path; pass --base MODEL"
         )
-    base_dir = resolve_model_dir(base_arg)
+    merge_base = None
+    if "merged" in cfg.targets or "gguf" in cfg.targets:
+        merge_base = resolve_merge_base(
+            str(base_arg), cfg.merge_onto_4bit, str(trained_on or base_arg)
+        )
+        base_arg, base_dir = merge_base.arg, merge_base.dir
+    else:
+        base_dir = resolve_model_dir(base_arg)  # the tokenizer fallback and the shape check
     ckpt = BaseCheckpoint(base_dir)
     try:
         check_adapter_matches(adapter, ckpt)
@@ -158,6 +166,7 @@ def plan_export(cfg: ExportConfig) -> Plan:
     plan = Plan(
         cfg=cfg, run_dir=run_dir, adapter_dir=adapter_dir, base_arg=str(base_arg),
         base_dir=base_dir, out_dir=out_dir, name=name, quants=list(cfg.quant), llama_dir=llama_dir,
+        merge_base=merge_base,
     )  # fmt: skip
     plan.fingerprint = _fingerprint(plan)
     return plan

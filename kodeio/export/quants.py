@@ -6,13 +6,17 @@ work starts, so a typo fails in well under a second with nothing written.
 
 from __future__ import annotations
 
-# Written directly by llama.cpp's convert_hf_to_gguf.py (--outtype).
-CONVERTER_TYPES = ("f32", "f16", "bf16", "q8_0")
+# Written directly by llama.cpp's convert_hf_to_gguf.py (--outtype) from the merged weights.
+CONVERTER_TYPES = ("f32", "f16", "bf16")
 
 # Written by llama.cpp's quantizer (llama_model_quantize) from an f16 GGUF. The value is the
-# llama_cpp.LLAMA_FTYPE_MOSTLY_* constant's suffix. i-quants that need an importance matrix
+# llama_cpp.LLAMA_FTYPE_MOSTLY_* constant's suffix. q8_0 is made here too, not by the
+# converter's --outtype q8_0: the merged model is then read and converted once (a 32B
+# conversion is the slow Python pass), and every quantized file comes from the same f16 by
+# the same tool, as llama-quantize makes them. i-quants that need an importance matrix
 # (iq1/iq2/iq3) are left out: without one they are worse than the k-quants of the same size.
 QUANTIZER_TYPES = {
+    "q8_0": "Q8_0",
     "q4_0": "Q4_0",
     "q4_1": "Q4_1",
     "q5_0": "Q5_0",

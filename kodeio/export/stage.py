@@ -1,13 +1,18 @@
 """`run_stage(ExportConfig)`: adapter, merged weights and GGUF files, checked and listed.
 
+The merge reads the base `kodeio.export.base` chose: the 16-bit original, also when the run
+trained on a 4-bit checkpoint (merging onto dequantized NF4 is an opt-in).
+
 Everything is built in `OUT.partial/` beside the output directory and moved into `OUT` only
 when every requested part succeeded (and the parity check passed), so a failure leaves no
 half-written export. A rerun with the same inputs reuses finished parts in `OUT.partial/`
 (the merge of a large model is the expensive one).
 
 All inputs are checked before any work starts (`kodeio.export.plan`). Then, in order: the
-adapter copy, the streamed merge, the GGUF files (`kodeio.export.gguf`), the parity check
-and Ollama Modelfiles, and the manifest, card and move into `OUT` (`kodeio.export.manifest`).
+adapter copy, the streamed merge, the GGUF files (`kodeio.export.gguf`: the f16 from the
+converter, q8_0 and k-quants from it by the quantizer, the f16 then deleted unless asked for),
+the parity check and Ollama Modelfiles, and the manifest, card and move into `OUT`
+(`kodeio.export.manifest`; the merged weights are deleted there unless `merged` is a target).
 """
 
 from __future__ import annotations
@@ -22,7 +27,14 @@ from typing import Any
 
 from kodeio.errors import KodeioError
 from kodeio.export.config import ExportConfig
-from kodeio.export.gguf import GgufJob, gguf_jobs, gguf_pre_tokenizer, make_gguf, param_count
+from kodeio.export.gguf import (
+    GgufJob,
+    gguf_jobs,
+    gguf_path,
+    gguf_pre_tokenizer,
+    make_gguf,
+    param_count,
+)
 from kodeio.export.manifest import build_manifest, publish
 from kodeio.export.plan import STAMP, Plan, plan_export
 from kodeio.export.quants import LOSSLESS_TYPES
@@ -39,6 +51,8 @@ class ParityError(KodeioError):
 def run_stage(cfg: ExportConfig) -> Path:
     """Export what `cfg.targets` asks for into `cfg.output`; returns the output directory."""
     plan = plan_export(cfg)
+    if plan.merge_base is not None:
+        console.print(plan.merge_base.note, highlight=False, markup=False, soft_wrap=True)
     staging = _prepare_staging(plan)
     targets = cfg.targets
     want_merged = "merged" in targets or "gguf" in targets
@@ -57,16 +71,12 @@ def run_stage(cfg: ExportConfig) -> Path:
             with _step(bar, "merging (streamed, shard by shard)"):
                 merge_info = _merge(plan, merged)
         if jobs:
-            for job in jobs:
-                with _step(bar, f"{job.action} {job.quant}"):
-                    ggufs[job.quant] = make_gguf(plan, job, merged)
-            pre_tokenizer = gguf_pre_tokenizer(ggufs[next(iter(ggufs))])
+            ggufs, pre_tokenizer = _make_ggufs(plan, jobs, merged, bar)
             plan.verify = _verify_wanted(cfg, merged)
             with _step(bar, "parity check" if plan.verify else "modelfiles"):
                 if plan.verify:
                     parity = _check_parity(plan, merged, ggufs)
                 _write_modelfiles(plan, merged, ggufs)
-            ggufs = _drop_f16_intermediate(plan, ggufs)
         _raise_on_parity_failure(plan, parity)
         with _step(bar, "manifest"):
             if "merged" not in targets and merged.exists():
@@ -175,14 +185,28 @@ def _write_modelfiles(plan: Plan, merged: Path, ggufs: dict[str, Path]) -> None:
         write_modelfile(merged, ggufs[quant], f"{plan.name}-{quant}")
 
 
-def _drop_f16_intermediate(plan: Plan, ggufs: dict[str, Path]) -> dict[str, Path]:
-    """The GGUFs asked for: an f16 made only for the quantizer is deleted."""
-    if "f16" in plan.quants:
-        return ggufs
-    f16 = ggufs.pop("f16", None)  # none when only converter types (e.g. q8_0) were asked for
+def _make_ggufs(
+    plan: Plan, jobs: list[GgufJob], merged: Path, bar: Any
+) -> tuple[dict[str, Path], str | None]:
+    """Every job's GGUF; an f16 made only as the quantizer's input is deleted as soon as the
+    last quantized file is written (it is the largest file; the disk peak is while it lives).
+
+    Returns the GGUFs asked for and the pre-tokenizer the converter wrote.
+    """
+    intermediate = "f16" not in plan.quants
+    quantized = [gguf_path(plan, plan.staging, j.quant) for j in jobs if j.action == "quantize"]
+    ggufs: dict[str, Path] = {}
+    pre_tokenizer = None
+    for job in jobs:
+        with _step(bar, f"{job.action} {job.quant}"):
+            if job.quant == "f16" and intermediate and all(p.is_file() for p in quantized):
+                continue  # an earlier run made every quantized file: no f16 needed again
+            ggufs[job.quant] = make_gguf(plan, job, merged)
+            pre_tokenizer = pre_tokenizer or gguf_pre_tokenizer(ggufs[job.quant])
+    f16 = ggufs.pop("f16", None) if intermediate else None
     if f16 is not None:
         f16.unlink()
-    return {q: p for q, p in ggufs.items() if q in plan.quants}
+    return ggufs, pre_tokenizer
 
 
 def _raise_on_parity_failure(plan: Plan, parity: dict[str, dict[str, Any]]) -> None:

@@ -188,7 +188,7 @@ def _train_config(tree: dict[str, Any], cfg: PlanConfig) -> Any:
 def run_stage(cfg: PlanConfig, say: Callable[[str], None] = print) -> PlanResult:
     """Plan every stage, print the figures, and raise PlanError naming the first problem."""
     from kodeio.export.config import ExportConfig
-    from kodeio.plan.disk import plan_disk
+    from kodeio.plan.disk import check_merge_base, merge_base_name, plan_disk
     from kodeio.plan.training import plan_training
 
     tree = _recipe(cfg)
@@ -215,8 +215,15 @@ def run_stage(cfg: PlanConfig, say: Callable[[str], None] = print) -> PlanResult
         sec.pop("base", None)
     export = _validate(ExportConfig, sec, cfg.recipe, "export.")
     base_name = export.base or train.model
+    merging = "merged" in export.targets or "gguf" in export.targets
+    notes: list[str] = []
+    if merging and not export.merge_onto_4bit:
+        base_name = merge_base_name(base_name, notes)
     export_rep = StageReport("export", base_name)
+    export_rep.notes.extend(notes)
     base = models.get(base_name, export_rep)
+    if merging and base is not None:
+        check_merge_base(base, export.merge_onto_4bit, export_rep)
     disk_gb = cfg.disk_gb
     if disk_gb is None and this_machine:
         probe = run_dir.resolve()

@@ -84,6 +84,10 @@ def test_both_recipes_validate_against_every_stage_config() -> None:
     assert gpu["train"]["train"].preset == "r1-32b-24gb"
     assert gpu["export"]["export"].quant == ["q4_k_m", "q5_k_m", "q8_0"]
     assert gpu["export"]["export"].verify is False
+    # The merge reads the 16-bit original, not the bnb-4bit training model (docs/export.md).
+    for recipe in (GPU_RECIPE, H100_RECIPE):
+        export = validate_recipe(recipe)["export"]["export"]
+        assert export.base == "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B"
     quick = validate_recipe(QUICKSTART)
     assert quick["export"]["export"].verify_tokens == 16
     # Package-relative paths resolve to real files whatever the working directory.

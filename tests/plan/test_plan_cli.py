@@ -69,7 +69,7 @@ def test_model_config_nowhere_offline_is_one_line(tmp_path: Path, kodeio_plan, r
 @pytest.mark.parametrize(
     ("name", "gpu", "disk", "expect"),
     [
-        ("r1-distill-32b-ko.yaml", "4090", "250", "weights (4-bit, AWQ/GPTQ): 18.00 GiB"),
+        ("r1-distill-32b-ko.yaml", "4090", "320", "weights (4-bit, AWQ/GPTQ): 18.00 GiB"),
         ("r1-distill-32b-ko-h100.yaml", "h100", "300", "weights (fp8): 31.96 GiB"),
         ("r1-distill-32b-ko-h100.yaml", "h200", "300", "weights (fp8): 31.96 GiB"),
     ],
@@ -104,3 +104,26 @@ def test_new_vllm_keys_reach_the_engine() -> None:
     assert gpu["enable_prefix_caching"] is True
     plain = engine_kwargs("m", VllmConfig(), seed=1, on_gpu=True)
     assert not {"kv_cache_dtype", "max_num_seqs", "enable_prefix_caching"} & set(plain)
+
+
+def test_export_disk_counts_the_16bit_original_the_merge_reads(tmp_path: Path, kodeio_plan) -> None:
+    """Without export.base the plan finds the 16-bit original of the 4-bit training model, as
+    `kodeio export` does; with merge_onto_4bit it is not downloaded. The f16 GGUF is staged
+    (the quantizer's input for q8_0 and the k-quants) and deleted after."""
+    recipe = str(ROOT / "configs" / "r1-distill-32b-ko.yaml")
+    args = ["-c", recipe, "--gpu", "4090", "--disk-gb", "1000", "--set", "export.base=null"]
+    proc = kodeio_plan(tmp_path, *args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    original = "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B"
+    assert f"export · {original}" in proc.stdout
+    assert f"the merge reads the 16-bit original {original}" in proc.stdout
+    assert f"65.5 {original}]" in proc.stdout  # the third download
+    assert "model downloads (HF cache): 104.07 GB" in proc.stdout
+    assert "export peak staging: 209.53 GB" in proc.stdout
+    assert "gguf f16 (the quantizer's input, deleted after the last quantization)" in proc.stdout
+    assert "export published: 144.00 GB  [209.5 peak - 65.5 intermediates deleted]" in proc.stdout
+
+    proc = kodeio_plan(tmp_path, *args, "--set", "export.merge_onto_4bit=true")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "export · unsloth/DeepSeek-R1-Distill-Qwen-32B-unsloth-bnb-4bit" in proc.stdout
+    assert "model downloads (HF cache): 38.54 GB" in proc.stdout
