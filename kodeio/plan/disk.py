@@ -93,7 +93,10 @@ def plan_disk(
     need = rep.add(Figure("disk needed, at least", total_dl + peak, "GB",
                           f"{total_dl:.1f} downloads + {peak:.1f} export peak; run data, "
                           "checkpoints and logs not counted"))  # fmt: skip
-    rep.notes.append(f"the merge holds the 16-bit model in CPU RAM: ~{merged:.0f} GB")
+    rep.notes.append(
+        "the merge streams tensor by tensor (CPU RAM: about one output shard, "
+        "export.max_shard_size, plus the adapter), not the whole 16-bit model"
+    )
     if disk_gb is not None and need.value > disk_gb:
         small = total_dl + adapter + merged + p * (16 + GGUF_BITS["q4_k_m"]) / 8 / GB
         rep.problems.append(
