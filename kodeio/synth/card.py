@@ -65,7 +65,7 @@ def language_section(language: dict[str, Any], kept_mismatch: bool | None = None
         + ("" if kept_mismatch is None else (" (kept)" if kept_mismatch else " (left out)"))
         + ".",
         "",
-        "| Hangul share of the reasoning's letters | traces |",
+        "| share of Korean words in the reasoning | traces |",
         "|---|---|",
     ]
     lines += [f"| {span} | {n} |" for span, n in language["hangul_share"].items()]

@@ -1,4 +1,4 @@
-"""Language consistency of Korean reasoning: the share of Hangul among its letters.
+"""Language consistency of Korean reasoning: the share of its words that are Korean.
 
 R1-distill models asked to think in Korean drift into English or Chinese mid-thought
 (DeepSeek-R1 added a language-consistency reward for this). With `reasoning_language: ko`
@@ -32,7 +32,7 @@ class LanguageCheckConfig(BaseModel):
     """When a verified Korean trace counts as `language_mismatch` (reasoning_language: ko)."""
 
     min_hangul_share: float = Field(
-        0.5, ge=0, le=1, description="least share of Hangul among the reasoning's letters"
+        0.5, ge=0, le=1, description="least share of Korean words (with Hangul) in the reasoning"
     )
     max_han_chars: int | None = Field(
         None, ge=0, description="most Han (Chinese) characters allowed; None: only reported"
@@ -51,19 +51,30 @@ def reasoning_text(completion: str) -> str:
 
 
 def measure(texts: Iterable[str]) -> tuple[float, int]:
-    """(share of Hangul among the letters, count of Han characters) of the reasoning prose."""
-    letters = hangul = han = 0
+    """(share of Korean words among the words of the reasoning prose, count of Han characters).
+
+    Words, not letters: Korean attaches its particles to whatever it names (`fib(3)을`,
+    `n은`), so a Korean sentence about code has Hangul in nearly every word while its letters
+    are mostly the Latin of identifiers. Counted per letter, a human-written Korean trace of
+    a recursive function scored 0.40 (docs/data-quality.md, calibration); per word it scores
+    0.8 and above. A word (whitespace-separated) with any Hangul is Korean; one with letters
+    and no Hangul is not; Chinese has no spaces, so each Han character outside a Korean word
+    counts as one word of drift. Words without letters (numbers, operators) are left out.
+    """
+    korean = other = han = 0
     for text in texts:
         prose = INLINE.sub(" ", FENCED.sub(" ", text))
-        for ch in prose:
-            if not ch.isalpha():
-                continue
-            letters += 1
-            if _in(HANGUL, ch):
-                hangul += 1
-            elif _in(HAN, ch):
-                han += 1
-    return (hangul / letters if letters else 0.0), han
+        for word in prose.split():
+            word_han = sum(1 for ch in word if _in(HAN, ch))
+            han += word_han
+            if any(_in(HANGUL, ch) for ch in word):
+                korean += 1
+            elif word_han:
+                other += word_han
+            elif any(ch.isalpha() for ch in word):
+                other += 1
+    words = korean + other
+    return (korean / words if words else 0.0), han
 
 
 def language_field(

@@ -23,21 +23,29 @@ from kodeio.synth.pipeline import SynthRun
 from kodeio.synth.traces import compute_stats, export, export_rows
 from kodeio.testing.known_pairs import PAIRS, json_answer, prompt_of, write_pairs
 
-KOREAN = "n은 3이다"  # n, 은, 이, 다: 3 of 4 letters are Hangul
+KOREAN = "n은 3이다"  # both words carry Hangul
 ENGLISH = "n is 3, so 3 * 2 = 6."
-MIXED = "먼저 n을 본다. Then we multiply by two."  # 5 Hangul of 25 letters
-CHINESE_DRIFT = "n은 3이다. 所以结果是六。"  # 3 Hangul, 6 Han, 1 Latin
+MIXED = "먼저 n을 본다. Then we multiply by two."  # 3 Korean words of 8
+CHINESE_DRIFT = "n은 3이다. 所以结果是六。"  # 2 Korean words, 6 Han characters (a word each)
+# Korean reasoning about code in the style of the project brief's worked example: Latin
+# identifiers carry the Korean particles. 16 of its 52 letters are Hangul (0.31 per letter,
+# a mismatch at 0.5); all 7 of its words with letters are Korean.
+KOREAN_ABOUT_CODE = (
+    "factorial(2)을 호출한다. 2 != 0이므로 2 * factorial(1)을 계산한다. "
+    "factorial(1)은 1 * factorial(0)이다."
+)
 
 
 def test_hangul_share_of_hand_written_reasoning() -> None:
-    assert measure([KOREAN]) == (0.75, 0)
+    assert measure([KOREAN]) == (1.0, 0)
     assert measure([ENGLISH]) == (0.0, 0)
-    assert measure([MIXED]) == (0.2, 0)
-    assert measure([CHINESE_DRIFT]) == (0.3, 6)
+    assert measure([MIXED]) == (3 / 8, 0)
+    assert measure([CHINESE_DRIFT]) == (2 / 8, 6)
     # Quoted code is not prose: `sorted(xs)` and a fenced block do not count as English.
     assert measure(["`sorted(xs)`를 호출한다\n```python\nprint(xs)\n```\n끝"]) == (1.0, 0)
-    # Turns add up: 3 + 0 Hangul of 4 + 11 letters.
-    assert measure([KOREAN, "no Korean"]) == (3 / 12, 0)
+    # Turns add up: 2 + 0 Korean words of 2 + 2.
+    assert measure([KOREAN, "no Korean"]) == (2 / 4, 0)
+    assert measure([KOREAN_ABOUT_CODE]) == (1.0, 0)
     assert reasoning_text("<think>\n생각\n</think>\n\n답: answer") == "\n생각\n"
     assert reasoning_text("never closed") == "never closed"
 
@@ -46,7 +54,7 @@ def test_mismatch_threshold_han_limit_and_failed_traces() -> None:
     check = LanguageCheckConfig(min_hangul_share=0.5)
     done = KOREAN + "\n</think>\n\nthe answer is English and does not count"
     assert language_field([done], True, check) == {
-        "hangul_share": 0.75,
+        "hangul_share": 1.0,
         "han_chars": 0,
         "mismatch": False,
     }
@@ -201,37 +209,38 @@ def test_korean_traces_record_language(tmp_path: Path) -> None:
     rows = read_jsonl(run_korean(tmp_path))
     assert [r["status"] for r in rows] == ["verified_first"] * 4
     assert [r["language"] for r in rows] == [
-        {"hangul_share": 0.75, "han_chars": 0, "mismatch": False},
+        {"hangul_share": 1.0, "han_chars": 0, "mismatch": False},
         {"hangul_share": 0.0, "han_chars": 0, "mismatch": True},
-        {"hangul_share": 0.2, "han_chars": 0, "mismatch": True},
-        {"hangul_share": 0.3, "han_chars": 6, "mismatch": True},
+        {"hangul_share": 0.375, "han_chars": 0, "mismatch": True},
+        {"hangul_share": 0.25, "han_chars": 6, "mismatch": True},
     ]
     # Language does not change correctness: the pass rate counts all four.
     assert {r["pass_rate"] for r in rows} == {1.0}
     rows = read_jsonl(run_korean(tmp_path / "lax", language_check={"min_hangul_share": 0.25}))
-    assert [r["language"]["mismatch"] for r in rows] == [False, True, True, False]
+    assert [r["language"]["mismatch"] for r in rows] == [False, True, False, False]
 
 
 def test_rerun_with_other_limits_rejudges_without_generating(tmp_path: Path) -> None:
     out = run_korean(tmp_path)
-    strict = {"min_hangul_share": 0.8, "max_han_chars": 0}
+    other = {"min_hangul_share": 0.2, "max_han_chars": 0}
     cfg = SynthConfig.model_validate(
         {"pairs": str(tmp_path / "io.jsonl"), "output": str(out), "backend": "scripted",
          "modes": ["output"], "reasoning_language": "ko", "sampling": {"n_samples": 4},
-         "language_check": strict, "difficulty": {"easy_from": 1.0, "medium_from": 1.0}}
+         "language_check": other, "difficulty": {"easy_from": 1.0, "medium_from": 1.0}}
     )  # fmt: skip
     backend = ScriptedBackend(korean_model)
     stats = SynthRun(cfg, backend=backend, progress=False).run()
     assert stats.generated_requests == 0 and backend.requests_seen == []
     rows = read_jsonl(out)
-    assert [r["language"]["mismatch"] for r in rows] == [True] * 4  # 0.75 < 0.8 now
+    # MIXED (0.375) passes 0.2 now; CHINESE_DRIFT (0.25) fails on its Han characters.
+    assert [r["language"]["mismatch"] for r in rows] == [False, True, False, True]
     assert {r["band"] for r in rows} == {"easy"}
 
 
 def test_mismatch_left_out_of_export_unless_kept(tmp_path: Path) -> None:
     out = run_korean(tmp_path)
     kept = list(export_rows(out))
-    assert len(kept) == 1 and kept[0]["language"]["hangul_share"] == 0.75
+    assert len(kept) == 1 and kept[0]["language"]["hangul_share"] == 1.0
     assert "n은 3이다" in kept[0]["messages"][-1]["content"]
     assert len(list(export_rows(out, keep_language_mismatch=True))) == 4
     sft = tmp_path / "all.jsonl"
@@ -245,7 +254,7 @@ def test_language_stats_and_printed_tables(tmp_path: Path) -> None:
     assert language["measured"] == 4 and language["with_han"] == 1
     assert language["language_mismatch"] == 3
     shares = {k: v for k, v in language["hangul_share"].items() if v}
-    assert shares == {"0.0-0.1": 1, "0.2-0.3": 1, "0.3-0.4": 1, "0.7-0.8": 1}
+    assert shares == {"0.0-0.1": 1, "0.2-0.3": 1, "0.3-0.4": 1, "0.9-1.0": 1}
     from kodeio.progress import console
 
     with console.capture() as captured:
