@@ -13,7 +13,8 @@ from kodeio.plan.arithmetic import Figure
 from kodeio.plan.report import StageReport
 
 # One execution-feedback message with its chat markup (kodeio/templates/synth/feedback.*):
-# the template is under 100 tokens; the echoed prediction or produced value takes the rest.
+# the template renders to 150-230 characters; the echoed prediction or produced value and
+# the chat markup take the rest.
 FEEDBACK_TOKENS = 256
 
 
