@@ -155,7 +155,7 @@ def test_length_filter_with_a_local_tokenizer(
 
 
 def test_length_filter_counts_dropped_traces_by_mode_and_turn(
-    mix_sources, tmp_path, tiny_tokenizer_dir, trace_row, write_jsonl
+    mix_sources, tmp_path, tiny_tokenizer_dir, trace_row, write_jsonl, capsys
 ):
     """Exported traces carry mode and turn; over-long ones are dropped and counted by both."""
 
@@ -172,7 +172,12 @@ def test_length_filter_counts_dropped_traces_by_mode_and_turn(
     cfg = config(
         sources, tmp_path, length={"tokenizer": str(tiny_tokenizer_dir), "max_tokens": 300}
     )
-    out = run_stage(cfg)
+    cfg_path = tmp_path / "mix.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg.model_dump(mode="json")), encoding="utf-8")
+    assert main(["data", "mix", "-c", str(cfg_path)]) == 0
+    said = " ".join(capsys.readouterr().err.split())
+    assert "length-filtered: codeio 6 (input/turn 1: 1, input/turn 2: 2, output/turn 2: 3)" in said
+    out = cfg.output
     stats = json.loads((out / "mix_stats.json").read_text())
     codeio, aihub = stats["sources"]
     assert codeio["length_filtered"] == 6 and codeio["unique"] == 14
