@@ -82,6 +82,8 @@ def render_card(stats: dict[str, Any], card: dict[str, Any], splits: Sequence[st
         "| `source` | string | name of the source in the mix config |",
         "| `messages` | list of {role, content} | the conversation |",
         "| `num_tokens` | int or null | length under the configured tokenizer (null without one) |",
+        "| `mode` | string or null | trace rows: the task, `output` or `input` prediction |",
+        "| `turn` | int or null | trace rows: assistant turns (1 first answer, 2 after a revision) |",
         "",
         "## Sources",
         "",
@@ -101,6 +103,7 @@ def render_card(stats: dict[str, Any], card: dict[str, Any], splits: Sequence[st
         )
     total = " | ".join(_fmt(stats["splits"][split]["count"]) for split in splits)
     lines += [f"| **total** | | | | | | | {total} | |", ""]
+    lines += _length_filtered_by_turn(stats["sources"])
     tokenizer = stats.get("tokenizer")
     lines += ["## Token statistics", ""]
     if tokenizer:
@@ -152,6 +155,26 @@ def render_card(stats: dict[str, Any], card: dict[str, Any], splits: Sequence[st
         "",
     ]
     return "\n".join(lines)
+
+
+def _length_filtered_by_turn(sources: list[dict[str, Any]]) -> list[str]:
+    """Trace rows the length filter dropped, by task mode and turn (none: no section)."""
+    rows = [
+        (s["name"], group, n)
+        for s in sources
+        for group, n in (s.get("length_filtered_by_turn") or {}).items()
+    ]
+    if not rows:
+        return []
+    lines = [
+        "Trace rows over the length limit, by task mode and assistant turns (a revised "
+        "conversation carries both turns' reasoning, so it is the first to run long):",
+        "",
+        "| source | mode/turn | length-filtered |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {name} | {group} | {_fmt(n)} |" for name, group, n in rows]
+    return [*lines, ""]
 
 
 def quality_sections(quality: dict[str, Any]) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -184,12 +184,21 @@ def mix(
     per_source = ", ".join(
         f"{s['name']} {s['rows']['train']:,}/{s['rows']['eval']:,}" for s in stats["sources"]
     )
+    filtered = "; ".join(_length_filtered(s) for s in stats["sources"] if s["length_filtered"])
     console.print(
         f"wrote {path}: train {stats['splits']['train']['count']:,}, eval "
         f"{stats['splits']['eval']['count']:,} (train/eval per source: {per_source}; "
-        f"fingerprint {stats['fingerprint']})",
+        + (f"length-filtered: {filtered}; " if filtered else "")
+        + f"fingerprint {stats['fingerprint']})",
         highlight=False,
     )
+
+
+def _length_filtered(source: dict[str, Any]) -> str:
+    """A source's length-filtered rows, traces also by turn: "codeio 6 (output/turn 2: 3)"."""
+    by_turn = source.get("length_filtered_by_turn") or {}
+    turns = ", ".join(f"{group}: {n:,}" for group, n in by_turn.items())
+    return f"{source['name']} {source['length_filtered']:,}" + (f" ({turns})" if turns else "")
 
 
 @data_app.command("samples")

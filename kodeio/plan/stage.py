@@ -201,6 +201,14 @@ def run_stage(cfg: PlanConfig, say: Callable[[str], None] = print) -> PlanResult
                            _eval(tree, cfg, gpu, models, engine)) if r]  # fmt: skip
 
     train = _train_config(tree, cfg)
+    synth = tree.get("synth")
+    if isinstance(synth, dict) and reports and reports[0].stage == "synth":
+        from kodeio.plan.conversation import check_conversation_fits
+
+        sampling = _validate(SamplingConfig, synth.get("sampling"), cfg.recipe, "synth.sampling.")
+        revisions = int(synth.get("revisions", 1))
+        check_conversation_fits(reports[0], sampling.max_tokens, revisions,
+                                train.max_seq_length, cfg.prompt_tokens)  # fmt: skip
     train_rep = StageReport("train", train.model)
     train_shape = models.get(train.model, train_rep)
     if train_shape is not None:

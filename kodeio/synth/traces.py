@@ -222,8 +222,9 @@ def export_rows(
     pass_rate: tuple[float, float] | None = None,
     keep_language_mismatch: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """SFT rows {id, messages, source}, plus the trace's `pass_rate`, `band` and `language`
-    where it has them. `pass_rate=(lo, hi)` keeps pairs with lo <= pass rate <= hi;
+    """SFT rows {id, messages, source, mode, turn}, plus the trace's `pass_rate`, `band` and
+    `language` where it has them. `turn` counts the assistant turns the row trains on (1: the
+    first answer, 2: after one revision), so the mix and the trainer can report lengths by it. `pass_rate=(lo, hi)` keeps pairs with lo <= pass rate <= hi;
     verified Korean traces marked `language_mismatch` are left out unless kept."""
     for where, row in iter_traces(path):
         if row["status"] == "failed" and not include_failed:
@@ -231,11 +232,16 @@ def export_rows(
         if not _keep(where, row, pass_rate, keep_language_mismatch):
             continue
         sample = sample_from_row(row)
-        if style == "single":
-            messages = single_response_messages(sample)
-        else:
-            messages = multi_turn_messages(sample)
-        out = {"id": row["id"], "messages": messages, "source": "codeio"}
+        multi = multi_turn_messages(sample)
+        messages = single_response_messages(sample) if style == "single" else multi
+        turn = sum(1 for m in multi if m["role"] == "assistant")
+        out = {
+            "id": row["id"],
+            "messages": messages,
+            "source": "codeio",
+            "mode": str(row["mode"]),
+            "turn": turn,
+        }
         for key in QUALITY_KEYS:
             if key in row:
                 out[key] = row[key]
@@ -274,6 +280,8 @@ def export(
         "id": datasets.Value("string"),
         "messages": [{"role": datasets.Value("string"), "content": datasets.Value("string")}],
         "source": datasets.Value("string"),
+        "mode": datasets.Value("string"),
+        "turn": datasets.Value("int64"),
     }
     quality = {
         "pass_rate": datasets.Value("float64"),

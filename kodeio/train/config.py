@@ -109,10 +109,15 @@ class TrainConfig(StageConfig):
 
     max_seq_length: int = Field(8192, ge=16, description="Cap on the training length (tokens).")
     length_percentile: float = Field(
-        99.0,
+        100.0,
         gt=0,
         le=100,
         description="max_length = this percentile of the data's token lengths, capped.",
+    )
+    over_length: Literal["drop", "truncate"] = Field(
+        "drop",
+        description="Rows longer than max_length: drop (counted in train_summary.json) or "
+        "truncate (they lose their final answer and EOS).",
     )
     packing: bool = Field(
         True, description="TRL bfd packing (padding-free) where the backend supports it."

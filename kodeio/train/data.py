@@ -4,6 +4,10 @@ Accepted inputs (`--data`, repeatable):
 - a directory written by `datasets.save_to_disk` (what `kodeio data mix` writes): a
   DatasetDict with `train` and optionally `eval` splits, or a single Dataset (all train);
 - a JSONL file of `{"messages": [{"role": ..., "content": ...}, ...]}` rows (all train).
+
+Each row also gets a group label, under which rows dropped for length are counted:
+"mode/turn N" for exported traces (their `mode` and `turn`), else the row's `source`, else
+"all".
 """
 
 from __future__ import annotations
@@ -18,11 +22,27 @@ ROLES = {"system", "user", "assistant", "tool"}
 EVAL_SPLITS = ("eval", "validation", "test")
 
 
+Rows = list[list[dict[str, str]]]
+
+
 @dataclass
 class Conversations:
     train: list[list[dict[str, Any]]] = field(default_factory=list)
     eval: list[list[dict[str, Any]]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    # One group label per row of train / eval (see `row_group`).
+    train_groups: list[str] = field(default_factory=list)
+    eval_groups: list[str] = field(default_factory=list)
+
+
+def row_group(row: dict[str, Any]) -> str:
+    """The row's group: "output/turn 2" for a trace with mode and turn, else source, or "all"."""
+    mode, turn, source = row.get("mode"), row.get("turn"), row.get("source")
+    if isinstance(mode, str) and mode and isinstance(turn, int) and not isinstance(turn, bool):
+        return f"{mode}/turn {turn}"
+    if isinstance(source, str) and source:
+        return source
+    return "all"
 
 
 def check_messages(messages: Any, where: str) -> list[dict[str, str]]:
@@ -56,24 +76,31 @@ def check_messages(messages: Any, where: str) -> list[dict[str, str]]:
     return clean
 
 
-def _rows_from_jsonl(path: Path) -> list[list[dict[str, str]]]:
+Labelled = tuple[Rows, list[str]]  # rows and their group labels
+
+
+def _rows_from_jsonl(path: Path) -> Labelled:
     from kodeio.files import iter_jsonl
 
-    return [
-        check_messages(obj["messages"], f"{path}:{lineno}")
-        for lineno, obj in iter_jsonl(path, required=["messages"])
-    ]
+    rows, groups = [], []
+    for lineno, obj in iter_jsonl(path, required=["messages"]):
+        rows.append(check_messages(obj["messages"], f"{path}:{lineno}"))
+        groups.append(row_group(obj))
+    return rows, groups
 
 
-def _rows_from_dataset(ds: Any, where: str) -> list[list[dict[str, str]]]:
+def _rows_from_dataset(ds: Any, where: str) -> Labelled:
     if "messages" not in ds.column_names:
         raise InputError(
             f"{where}: no 'messages' column (has {', '.join(ds.column_names) or 'no columns'})"
         )
-    return [check_messages(m, f"{where} row {i}") for i, m in enumerate(ds["messages"])]
+    rows = [check_messages(m, f"{where} row {i}") for i, m in enumerate(ds["messages"])]
+    labels = {k: ds[k] for k in ("mode", "turn", "source") if k in ds.column_names}
+    groups = [row_group({k: v[i] for k, v in labels.items()}) for i in range(len(rows))]
+    return rows, groups
 
 
-def _load_dir(path: Path) -> tuple[list[list[dict[str, str]]], list[list[dict[str, str]]]]:
+def _load_dir(path: Path) -> tuple[Labelled, Labelled]:
     import datasets
 
     try:
@@ -84,13 +111,13 @@ def _load_dir(path: Path) -> tuple[list[list[dict[str, str]]], list[list[dict[st
         if "train" not in loaded:
             raise InputError(f"{path}: no 'train' split (has {', '.join(loaded) or 'none'})")
         train = _rows_from_dataset(loaded["train"], f"{path} split 'train'")
-        eval_rows: list[list[dict[str, str]]] = []
+        eval_rows: Labelled = ([], [])
         for name in EVAL_SPLITS:
             if name in loaded:
                 eval_rows = _rows_from_dataset(loaded[name], f"{path} split '{name}'")
                 break
         return train, eval_rows
-    return _rows_from_dataset(loaded, str(path)), []
+    return _rows_from_dataset(loaded, str(path)), ([], [])
 
 
 def load_conversations(paths: list[str]) -> Conversations:
@@ -109,14 +136,16 @@ def load_conversations(paths: list[str]) -> Conversations:
                 raise InputError(
                     f"{path}: expected a .jsonl file of {{messages}} rows or a save_to_disk directory"
                 )
-            train, eval_rows = _rows_from_jsonl(path), []
+            train, eval_rows = _rows_from_jsonl(path), ([], [])
         else:
             raise InputError(
                 f"{path}: training data not found (expected a dataset directory or a .jsonl file)"
             )
-        if not train:
+        if not train[0]:
             raise InputError(f"{path}: empty dataset; expected at least one training conversation")
-        out.train.extend(train)
-        out.eval.extend(eval_rows)
+        out.train.extend(train[0])
+        out.train_groups.extend(train[1])
+        out.eval.extend(eval_rows[0])
+        out.eval_groups.extend(eval_rows[1])
         out.sources.append(str(path))
     return out

@@ -1,16 +1,22 @@
-"""Token lengths of the training data: pick max_length from the data, report padding waste.
+"""Token lengths of the training data: pick max_length, apply the over-length policy,
+report padding waste.
 
 TRL's default max_length (1024) silently cuts R1 reasoning traces, so the length comes
-from the data: the `length_percentile` (99th by default) of the tokenized conversations,
-capped by `max_seq_length`.
+from the data: the `length_percentile` (100th by default) of the tokenized conversations,
+capped by `max_seq_length`. A row longer than that would be truncated by TRL, which cuts its
+final answer and EOS (the model would learn to ramble without stopping), so by default
+(`over_length: drop`) every such row is dropped and counted instead; `truncate` is opt-in.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from kodeio.errors import InputError
+from kodeio.train.data import Conversations
 
 MAX_LENGTH_SAMPLE = 20_000  # rows tokenized to estimate the percentile on big corpora
 
@@ -23,10 +29,32 @@ class LengthReport:
     p99: int
     longest: int
     max_length: int
-    truncated_rows: int  # of the measured rows, how many exceed max_length
+    truncated_rows: int  # of the measured rows, how many TRL cuts to max_length
+    over_length: str = "truncate"
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, int | str]:
         return dict(self.__dict__)
+
+
+@dataclass
+class LengthDrops:
+    """Rows left out for being longer than max_length (`over_length: drop`)."""
+
+    total: int = 0  # train + eval
+    eval: int = 0
+    by_group: dict[str, int] = field(default_factory=dict)  # train + eval, by row group
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "eval": self.eval, "by_group": dict(self.by_group)}
+
+    def line(self, kept_train: int, max_length: int) -> str:
+        groups = ", ".join(f"{g}: {n}" for g, n in self.by_group.items())
+        return (
+            f"over-length rows dropped: {self.total} ({self.total - self.eval} train, "
+            f"{self.eval} eval) longer than max_length {max_length}"
+            + (f" · {groups}" if groups else "")
+            + f" · {kept_train} train rows left"
+        )
 
 
 def percentile(values: list[int], pct: float) -> int:
@@ -36,10 +64,16 @@ def percentile(values: list[int], pct: float) -> int:
 
 
 def token_lengths(
-    tokenizer: Any, conversations: list[list[dict[str, str]]], template: str, seed: int
+    tokenizer: Any,
+    conversations: list[list[dict[str, str]]],
+    template: str,
+    seed: int,
+    sample: bool = True,
 ) -> list[int]:
+    """Rendered lengths under the training template; with `sample`, of at most
+    MAX_LENGTH_SAMPLE rows (enough for a percentile), else of every row, in order."""
     rows = conversations
-    if len(rows) > MAX_LENGTH_SAMPLE:
+    if sample and len(rows) > MAX_LENGTH_SAMPLE:
         rows = random.Random(seed).sample(rows, MAX_LENGTH_SAMPLE)
     lengths = []
     for messages in rows:
@@ -63,6 +97,59 @@ def choose_max_length(lengths: list[int], rows: int, pct: float, cap: int) -> Le
         max_length=max_length,
         truncated_rows=sum(1 for n in lengths if n > max_length),
     )
+
+
+def apply_length_policy(
+    tokenizer: Any, conversations: Conversations, template: str, config: Any
+) -> tuple[Conversations, LengthReport, LengthDrops]:
+    """max_length from the data, then `config.over_length`: drop every train and eval row
+    longer than it (all rows measured), or leave them for TRL to truncate (a sample measured).
+
+    `config` is a TrainConfig (seed, length_percentile, max_seq_length, over_length).
+    """
+    drop = config.over_length == "drop"
+    lengths = token_lengths(tokenizer, conversations.train, template, config.seed, sample=not drop)
+    report = choose_max_length(
+        lengths, len(conversations.train), config.length_percentile, config.max_seq_length
+    )
+    report.over_length = config.over_length
+    drops = LengthDrops()
+    if not drop:
+        return conversations, report, drops
+    limit = report.max_length
+    eval_lengths = token_lengths(tokenizer, conversations.eval, template, config.seed, False)
+    train, train_groups = _keep(
+        conversations.train, conversations.train_groups, lengths, limit, drops
+    )
+    eval_rows, eval_groups = _keep(
+        conversations.eval, conversations.eval_groups, eval_lengths, limit, drops
+    )
+    drops.eval = len(conversations.eval) - len(eval_rows)
+    drops.by_group = dict(sorted(drops.by_group.items()))
+    if not train:
+        raise InputError(
+            f"train.data: every training row is longer than max_length {limit} (the longest is "
+            f"{report.longest} tokens, the shortest {min(lengths)}; max_seq_length "
+            f"{config.max_seq_length}); raise train.max_seq_length or shorten the data"
+        )
+    report.truncated_rows = 0  # none left to truncate
+    kept = Conversations(train, eval_rows, conversations.sources, train_groups, eval_groups)
+    return kept, report, drops
+
+
+def _keep(
+    rows: list[Any], groups: list[str], lengths: list[int], limit: int, drops: LengthDrops
+) -> tuple[list[Any], list[str]]:
+    kept, kept_groups = [], []
+    labels = groups if len(groups) == len(rows) else ["all"] * len(rows)
+    for row, group, n in zip(rows, labels, lengths, strict=True):
+        if n > limit:
+            drops.total += 1
+            drops.by_group[group] = drops.by_group.get(group, 0) + 1
+        else:
+            kept.append(row)
+            kept_groups.append(group)
+    return kept, kept_groups
 
 
 @dataclass

@@ -142,18 +142,17 @@ def build_trainer(
     precision = pick_precision(config)
     wants_4bit(config, precision)  # a CPU + 4-bit config fails here, before loading
 
-    from kodeio.train.lengths import choose_max_length, token_lengths
+    from kodeio.train.lengths import apply_length_policy
     from kodeio.train.templates import choose_training_template, verify_training_template
 
     probe_tokenizer = _load_tokenizer(config.model)
     template = choose_training_template(probe_tokenizer, config.chat_template)
     trained_fraction = verify_training_template(probe_tokenizer, template)
-    lengths = choose_max_length(
-        token_lengths(probe_tokenizer, conversations.train, template.template, config.seed),
-        rows=len(conversations.train),
-        pct=config.length_percentile,
-        cap=config.max_seq_length,
+    # Over-length rows are dropped (or, opted in, left to truncate) before any model loads.
+    conversations, lengths, dropped = apply_length_policy(
+        probe_tokenizer, conversations, template.template, config
     )
+    _say_length_policy(config, lengths, dropped, len(conversations.train), quiet)
 
     model, tokenizer, backend, load_fallback = load_base(
         config, backend, lengths.max_length, precision
@@ -188,10 +187,33 @@ def build_trainer(
         "template": template,
         "trained_fraction_probe": trained_fraction,
         "lengths": lengths,
+        "length_dropped": dropped,
         "model": model,
         "tokenizer": tokenizer,
         "add_lora": lambda m: add_lora(config, backend, m, lengths.max_length),
     }
+
+
+def _say_length_policy(
+    config: TrainConfig, lengths: Any, dropped: Any, kept_train: int, quiet: bool
+) -> None:
+    """One line: what was dropped, or the warning that truncated rows lose their answer."""
+    if config.over_length == "drop":
+        line = dropped.line(kept_train, lengths.max_length)
+        if quiet:
+            log.info(line)
+        else:
+            console.print(line, highlight=False, soft_wrap=True)
+        return
+    warning = (
+        f"over_length: truncate: {lengths.truncated_rows} of {lengths.measured} measured rows "
+        f"are longer than max_length {lengths.max_length} and will be cut, losing their final "
+        "answer and EOS (the default, over_length: drop, leaves them out)"
+    )
+    if quiet:
+        log.warning(warning)
+    else:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
 def make_trainer(
@@ -425,6 +447,7 @@ def run_stage(config: TrainConfig) -> Path:
         "eval_loss": eval_loss,
         "max_length": lengths.max_length,
         "lengths": lengths.as_dict(),
+        "length_dropped": parts["length_dropped"].as_dict(),
         "packing": config.packing,
         "packing_effective": parts["packing_effective"],
         "padding": padding.as_dict(),

@@ -154,6 +154,53 @@ def test_length_filter_with_a_local_tokenizer(
         build_mix(config(sources, tmp_path, length={"tokenizer": str(tmp_path), "max_tokens": 10}))
 
 
+def test_length_filter_counts_dropped_traces_by_mode_and_turn(
+    mix_sources, tmp_path, tiny_tokenizer_dir, trace_row, write_jsonl, capsys
+):
+    """Exported traces carry mode and turn; over-long ones are dropped and counted by both."""
+
+    def row(i, mode, turn, words):
+        return {**trace_row(i, words), "mode": mode, "turn": turn}
+
+    kinds = [("output", 1, 3)] * 8 + [("input", 2, 3)] * 6  # short: kept
+    kinds += [("output", 2, 400)] * 3 + [("input", 1, 400)] * 1 + [("input", 2, 400)] * 2
+    traces = write_jsonl(tmp_path / "t.jsonl", [row(i, *k) for i, k in enumerate(kinds)])
+    sources = [
+        {"name": "codeio", "kind": "traces", "path": str(traces), "ratio": 0.7},
+        {"name": "aihub", "kind": "pairs", "path": str(mix_sources["pairs"]), "ratio": 0.3},
+    ]
+    cfg = config(
+        sources, tmp_path, length={"tokenizer": str(tiny_tokenizer_dir), "max_tokens": 300}
+    )
+    cfg_path = tmp_path / "mix.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg.model_dump(mode="json")), encoding="utf-8")
+    assert main(["data", "mix", "-c", str(cfg_path)]) == 0
+    said = " ".join(capsys.readouterr().err.split())
+    assert "length-filtered: codeio 6 (input/turn 1: 1, input/turn 2: 2, output/turn 2: 3)" in said
+    out = cfg.output
+    stats = json.loads((out / "mix_stats.json").read_text())
+    codeio, aihub = stats["sources"]
+    assert codeio["length_filtered"] == 6 and codeio["unique"] == 14
+    assert codeio["length_filtered_by_turn"] == {"input/turn 1": 1, "input/turn 2": 2,
+                                                 "output/turn 2": 3}  # fmt: skip
+    assert aihub["length_filtered"] == 0 and aihub["length_filtered_by_turn"] == {}
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "| source | mode/turn | length-filtered |" in card
+    assert "| codeio | output/turn 2 | 3 |" in card and "| codeio | input/turn 1 | 1 |" in card
+    import datasets
+
+    data = datasets.load_from_disk(str(out))
+    rows = [*data["train"], *data["eval"]]
+    kept = {(r["mode"], r["turn"]) for r in rows if r["source"] == "codeio"}
+    assert kept == {("output", 1), ("input", 2)}  # only the short kinds are left
+    assert all(r["mode"] is None and r["turn"] is None for r in rows if r["source"] == "aihub")
+
+    # A traces row whose `turn` is not a positive integer is a one-line error naming the row.
+    bad = write_jsonl(tmp_path / "bad.jsonl", [row(0, "output", 1, 3), row(1, "output", "2", 3)])
+    with pytest.raises(InputError, match=r"bad.jsonl:2: key 'turn' must be a positive integer"):
+        build_mix(config([{"name": "t", "kind": "traces", "path": str(bad), "ratio": 1}], tmp_path))
+
+
 def test_output_contract_card_and_determinism(mix_sources, tmp_path, three_sources, tree_digest):
     cfg = config(
         three_sources(mix_sources),
@@ -168,7 +215,9 @@ def test_output_contract_card_and_determinism(mix_sources, tmp_path, three_sourc
 
     data = datasets.load_from_disk(str(out))
     assert set(data) == {"train", "eval"}
-    assert data["train"].column_names == ["id", "source", "messages", "num_tokens"]
+    assert data["train"].column_names == ["id", "source", "messages", "num_tokens", "mode", "turn"]
+    assert data["train"].features["mode"].dtype == "string"
+    assert data["train"].features["turn"].dtype == "int64"
     row = data["train"][0]
     assert (
         row["messages"][-1]["role"] == "assistant" and "</think>" in row["messages"][-1]["content"]

@@ -182,7 +182,12 @@ def test_stats_and_export(pairs_file: Path, tmp_path: Path) -> None:
 
     multi = list(export_rows(out, "multi"))
     assert len(multi) == 5 and all(r["source"] == "codeio" for r in multi)
-    assert set(multi[0]) == {"id", "messages", "source"}
+    assert set(multi[0]) == {"id", "messages", "source", "mode", "turn"}
+    # `turn` counts the assistant turns trained on: 1 for a first-try answer, 2 after a revision.
+    assert all(r["turn"] == sum(m["role"] == "assistant" for m in r["messages"]) for r in multi)
+    assert sorted((r["mode"], r["turn"]) for r in multi) == [
+        ("input", 1), ("input", 2), ("input", 2), ("output", 1), ("output", 1)
+    ]  # fmt: skip
     assert len(list(export_rows(out, "multi", include_failed=True))) == 6
 
     single = {r["id"]: r for r in export_rows(out, "single")}
@@ -190,6 +195,7 @@ def test_stats_and_export(pairs_file: Path, tmp_path: Path) -> None:
         r for r in read_jsonl(out) if r["pair_id"] == "double-3" and r["mode"] == "input"
     )
     msgs = single[revised["id"]]["messages"]
+    assert (single[revised["id"]]["mode"], single[revised["id"]]["turn"]) == ("input", 2)
     assert [m["role"] for m in msgs] == ["user", "assistant"]
     content = msgs[1]["content"]
     assert content.count("<think>") == 1 and content.count("</think>") == 1
@@ -204,6 +210,10 @@ def test_stats_and_export(pairs_file: Path, tmp_path: Path) -> None:
 
     ds = datasets.load_from_disk(str(path))
     assert len(ds) == 5 and ds[0]["messages"][0]["role"] == "user"
+    assert ds.features["mode"].dtype == "string" and ds.features["turn"].dtype == "int64"
+    assert sorted(zip(ds["mode"], ds["turn"], strict=True)) == sorted(
+        (r["mode"], r["turn"]) for r in multi
+    )
 
 
 def test_bad_pairs_name_file_line_and_key(tmp_path: Path) -> None:

@@ -179,6 +179,11 @@ def _length_filter(config: MixConfig, kept: list[Sample], report: SourceReport) 
         if s.num_tokens >= low and (high is None or s.num_tokens <= high)  # type: ignore[operator]
     ]
     report.length_filtered = len(kept) - len(filtered)
+    # Trace rows also by "mode/turn N": which synthesis turns run longer than training takes.
+    left, counts = {id(s) for s in filtered}, report.length_filtered_by_turn
+    for s in kept:
+        if id(s) not in left and s.mode is not None and s.turn is not None:
+            counts[s.length_group] = counts.get(s.length_group, 0) + 1
     return filtered
 
 

@@ -36,6 +36,18 @@ class Sample:
     # the pair's difficulty band, and whether its Korean reasoning drifted (language_mismatch).
     band: str | None = None
     language_mismatch: bool = False
+    # Also from exported traces: the task mode ("output"/"input") and how many assistant
+    # turns the conversation has (1: first answer, 2: after one revision). The length filter
+    # and the trainer count dropped rows by them.
+    mode: str | None = None
+    turn: int | None = None
+
+    @property
+    def length_group(self) -> str:
+        """How dropped rows are counted: "mode/turn N" for traces, else the source name."""
+        if self.mode is not None and self.turn is not None:
+            return f"{self.mode}/turn {self.turn}"
+        return self.source
 
 
 def validate_messages(value: Any, where: str) -> list[Message]:
@@ -128,6 +140,7 @@ def _conversation_rows(
         else:
             messages = _with_think(messages, think_missing)
         language = obj.get("language")
+        mode, turn = _mode_turn(obj, where) if isinstance(source, TracesSource) else (None, None)
         yield Sample(
             _row_id(source.name, obj, lineno, seen),
             source.name,
@@ -135,7 +148,19 @@ def _conversation_rows(
             conversation_dedup_text(messages),
             band=obj["band"] if isinstance(obj.get("band"), str) else None,
             language_mismatch=isinstance(language, dict) and language.get("mismatch") is True,
+            mode=mode,
+            turn=turn,
         )
+
+
+def _mode_turn(obj: dict[str, Any], where: str) -> tuple[str | None, int | None]:
+    """`mode` and `turn` of an exported trace row; older exports have neither (None)."""
+    mode, turn = obj.get("mode"), obj.get("turn")
+    if mode is not None and not isinstance(mode, str):
+        raise InputError(f"{where}: key 'mode' must be a string, got {type(mode).__name__}")
+    if turn is not None and (isinstance(turn, bool) or not isinstance(turn, int) or turn < 1):
+        raise InputError(f"{where}: key 'turn' must be a positive integer, got {turn!r}")
+    return mode, turn
 
 
 def _pair_rows(source: PairsSource, seed: int, think_missing: ThinkMissing) -> Iterator[Sample]:

@@ -22,6 +22,8 @@ class SourceReport:
     duplicates_exact: int = 0
     duplicates_near: int = 0
     length_filtered: int = 0
+    # Of those, trace rows by "mode/turn N" (rows without mode/turn are not in here).
+    length_filtered_by_turn: dict[str, int] = field(default_factory=dict)
     unique: int = 0
     target: int = 0
     upsample_factor: float = 1.0
@@ -86,6 +88,7 @@ def mix_stats(
                 "duplicates_exact": r.duplicates_exact,
                 "duplicates_near": r.duplicates_near,
                 "length_filtered": r.length_filtered,
+                "length_filtered_by_turn": dict(sorted(r.length_filtered_by_turn.items())),
                 "unique": r.unique,
                 "target": r.target,
                 "upsample_factor": round(r.upsample_factor, 4),

@@ -29,6 +29,9 @@ def to_dataset_dict(splits: dict[str, list[Sample]]) -> Any:
                 {"role": datasets.Value("string"), "content": datasets.Value("string")}
             ),
             "num_tokens": datasets.Value("int64"),
+            # Trace rows only (null elsewhere): task mode and assistant turns, see docs/data.md.
+            "mode": datasets.Value("string"),
+            "turn": datasets.Value("int64"),
         }
     )
     return datasets.DatasetDict(
@@ -39,6 +42,8 @@ def to_dataset_dict(splits: dict[str, list[Sample]]) -> Any:
                     "source": [s.source for s in rows],
                     "messages": [s.messages for s in rows],
                     "num_tokens": [s.num_tokens for s in rows],
+                    "mode": [s.mode for s in rows],
+                    "turn": [s.turn for s in rows],
                 },
                 features=features,
                 split=datasets.NamedSplit(split),
@@ -97,6 +102,8 @@ def _write_copies(
                             "source": s.source,
                             "messages": s.messages,
                             "num_tokens": s.num_tokens,
+                            "mode": s.mode,
+                            "turn": s.turn,
                         }
                         for s in splits[split]
                     ),
