@@ -100,6 +100,49 @@ def test_grpo_starts_from_init_adapter(
     assert sorted(saved["target_modules"]) == ["o_proj", "q_proj", "v_proj"]
 
 
+LOAD_SCRIPT = """
+import json, sys
+import torch
+from safetensors.torch import load_file
+from kodeio.train.backend import (add_lora, load_base, pick_precision, select_backend,
+                                  with_init_adapter_shape)
+from kodeio.train.config import TrainConfig
+
+model_dir, adapter, requested = sys.argv[1:4]
+backend, _ = select_backend(requested)
+config = with_init_adapter_shape(TrainConfig(
+    model=model_dir, preset="cpu-smoke", init_adapter=adapter, backend=requested))
+model, _, backend, _ = load_base(config, backend, 64, pick_precision(config))
+model = add_lora(config, backend, model, 64)
+lora = {n: p for n, p in model.named_parameters() if "lora_" in n}
+saved = load_file(adapter + "/adapter_model.safetensors")
+same = all(torch.equal(lora[k.replace(".weight", ".default.weight")].float(), v.float())
+           for k, v in saved.items())
+print("RESULT", json.dumps({"backend": backend, "tensors": len(saved), "lora": len(lora),
+                            "same": same, "trainable": all(p.requires_grad for p in lora.values())}))
+"""
+
+
+@pytest.mark.parametrize("backend", ["transformers", "unsloth"])
+def test_init_adapter_loads_trainable_on_either_backend(
+    tiny_model: Path, tiny_adapter: Path, tmp_path: Path, backend: str
+) -> None:
+    """Both backends build the adapter's LoRA and take its weights, trainable (Unsloth's CPU
+    path in a child: importing it patches transformers for the rest of the process)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "load.py"
+    script.write_text(LOAD_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script), str(tiny_model), str(tiny_adapter), backend],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    assert result == {"backend": backend, "tensors": 12, "lora": 12, "same": True,
+                      "trainable": True}  # fmt: skip
+
+
 def test_init_adapter_of_another_shape_is_one_line(
     tiny_model: Path, rl_data: Path, tmp_path: Path, capsys
 ) -> None:
