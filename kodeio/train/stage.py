@@ -356,6 +356,9 @@ def _summary_table(summary: dict[str, Any]) -> Any:
 
 def run_stage(config: TrainConfig) -> Path:
     """Train, export the adapter and reports; return OUTPUT (the run directory)."""
+    from kodeio.train.backend import with_init_adapter_shape
+
+    config = with_init_adapter_shape(config)  # the LoRA continues init_adapter's, if any
     out = config.resolved_output_dir
     resume_from = _check_output_dir(out, config.resume)
     import datasets

@@ -74,3 +74,26 @@ def test_export_rl_bad_input_is_one_line(
     assert "io.jsonl:1: missing key 'input'" in err and "Traceback" not in err
     assert not out.exists()
     assert main(["synth", "export", str(bad), "--format", "grpo", "-o", str(out)]) == 2
+
+
+def test_rl_rows_of_synthesized_pairs_in_a_pass_rate_band(tmp_path: Path) -> None:
+    """The grpo stage's selection: only (pair, mode)s synthesis has traces of, and with a band
+    only those whose pass rate lies in it; a band over traces without pass rates is refused."""
+    from kodeio.errors import InputError
+    from kodeio.files import write_jsonl
+    from kodeio.synth.rl_data import export_rl, synthesized
+
+    pairs = write_pairs(tmp_path / "io.jsonl")
+    traces = tmp_path / "traces.jsonl"
+    rates = {("double-3", "output"): 1.0, ("double-3", "input"): 0.5, ("sort-1", "output"): 0.0}
+    write_jsonl(traces, [{"pair_id": p, "mode": m, "pass_rate": r} for (p, m), r in rates.items()])
+    assert synthesized(traces) == set(rates)
+    band = synthesized(traces, (0.1, 0.6))
+    assert band == {("double-3", "input")}
+    n, out = export_rl(pairs, tmp_path / "rl.jsonl", only=synthesized(traces))
+    assert n == 3 and [r["id"] for r in read_jsonl(out)] == [
+        "double-3:output", "double-3:input", "sort-1:output"]  # fmt: skip
+    assert export_rl(pairs, tmp_path / "band.jsonl", only=band)[0] == 1
+    write_jsonl(traces, [{"pair_id": "double-3", "mode": "output", "status": "failed"}])
+    with pytest.raises(InputError, match=r"traces.jsonl:1: no 'pass_rate'.*n_samples > 1"):
+        synthesized(traces, (0.1, 0.6))

@@ -72,6 +72,90 @@ def test_grpo_trains_checkpoints_and_resumes(tiny_model: Path, rl_data: Path, tm
     assert [s["step"] for s in read_jsonl(out / "grpo_steps.jsonl")] == [1, 2, 3, 4, 5]
 
 
+def test_grpo_starts_from_init_adapter(
+    tiny_model: Path, tiny_adapter: Path, rl_data: Path, tmp_path: Path
+) -> None:
+    """`train.init_adapter`: the policy's LoRA is the given adapter, not a fresh one. With a
+    learning rate of 1e-10 one step cannot move it measurably, so the saved adapter is the
+    weights the first step started from; the adapter's shape (r=8, alpha 64, q/v/o only)
+    replaces the preset's."""
+    import torch
+    from safetensors.torch import load_file
+
+    out = tmp_path / "grpo"
+    argv = [*grpo_argv(tiny_model, rl_data, out, steps=1), "--set",
+            f"train.init_adapter={tiny_adapter}", "--set", "train.learning_rate=1e-10"]  # fmt: skip
+    assert main(argv) == 0
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["global_step"] == 1 and summary["init_adapter"] == str(tiny_adapter)
+    start = load_file(str(tiny_adapter / "adapter_model.safetensors"))
+    after = load_file(str(out / "adapter" / "adapter_model.safetensors"))
+    assert set(after) == set(start) and len(start) == 2 * 3 * 2  # A and B, 3 modules, 2 layers
+    for key, value in start.items():
+        assert torch.allclose(after[key], value, atol=1e-6), key
+    # Not a fresh LoRA: PEFT initialises B to zero, the given adapter's B is random.
+    assert all(after[k].abs().sum() > 0 for k in after if "lora_B" in k)
+    saved = json.loads((out / "adapter" / "adapter_config.json").read_text())
+    assert saved["r"] == 8 and saved["lora_alpha"] == 64
+    assert sorted(saved["target_modules"]) == ["o_proj", "q_proj", "v_proj"]
+
+
+LOAD_SCRIPT = """
+import json, sys
+import torch
+from safetensors.torch import load_file
+from kodeio.train.backend import (add_lora, load_base, pick_precision, select_backend,
+                                  with_init_adapter_shape)
+from kodeio.train.config import TrainConfig
+
+model_dir, adapter, requested = sys.argv[1:4]
+backend, _ = select_backend(requested)
+config = with_init_adapter_shape(TrainConfig(
+    model=model_dir, preset="cpu-smoke", init_adapter=adapter, backend=requested))
+model, _, backend, _ = load_base(config, backend, 64, pick_precision(config))
+model = add_lora(config, backend, model, 64)
+lora = {n: p for n, p in model.named_parameters() if "lora_" in n}
+saved = load_file(adapter + "/adapter_model.safetensors")
+same = all(torch.equal(lora[k.replace(".weight", ".default.weight")].float(), v.float())
+           for k, v in saved.items())
+print("RESULT", json.dumps({"backend": backend, "tensors": len(saved), "lora": len(lora),
+                            "same": same, "trainable": all(p.requires_grad for p in lora.values())}))
+"""
+
+
+@pytest.mark.parametrize("backend", ["transformers", "unsloth"])
+def test_init_adapter_loads_trainable_on_either_backend(
+    tiny_model: Path, tiny_adapter: Path, tmp_path: Path, backend: str
+) -> None:
+    """Both backends build the adapter's LoRA and take its weights, trainable (Unsloth's CPU
+    path in a child: importing it patches transformers for the rest of the process)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "load.py"
+    script.write_text(LOAD_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script), str(tiny_model), str(tiny_adapter), backend],
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    assert result == {"backend": backend, "tensors": 12, "lora": 12, "same": True,
+                      "trainable": True}  # fmt: skip
+
+
+def test_init_adapter_of_another_shape_is_one_line(
+    tiny_model: Path, rl_data: Path, tmp_path: Path, capsys
+) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "adapter_config.json").write_text(json.dumps({"r": 8, "target_modules": "q.*"}))
+    argv = [*grpo_argv(tiny_model, rl_data, tmp_path / "o", steps=1), "--set",
+            f"train.init_adapter={bad}"]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "adapter_config.json" in err and "target_modules" in err and "Traceback" not in err
+
+
 def test_grpo_bad_data_is_one_line(tiny_model: Path, tmp_path: Path, capsys) -> None:
     sft = tmp_path / "sft.jsonl"
     sft.write_text(json.dumps({"messages": [{"role": "user", "content": "hi"}]}) + "\n")

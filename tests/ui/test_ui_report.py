@@ -346,3 +346,51 @@ def test_difficulty_and_language_in_the_page(tmp_path, browser):
     assert "unsolved" in tables[0] and "pass 0.5" in tables[1] and "math" in tables[2]
     language = browser.eval("document.querySelector('#language').innerText")
     assert "2 verified but language_mismatch" in language and "0.9-1.0" in language
+
+
+def _grpo_run(root: Path) -> Path:
+    """make_run plus the grpo stage's files and the three models' eval reports."""
+    run = make_run(root)
+    steps = [{"step": s, "reward_mean": 0.1 * s, "reward_std": 0.2, "verified_rate": 0.1 * s,
+              "completion_length": 40.0, "loss": 0.0} for s in (1, 2, 3)]  # fmt: skip
+    write_jsonl(run / "grpo" / "grpo_steps.jsonl", steps)
+    (run / "grpo" / "adapter").mkdir()
+    summary = {"global_step": 3, "prompts": 6, "num_generations": 2,
+               "init_adapter": str(run / "train" / "adapter")}  # fmt: skip
+    (run / "grpo" / "train_summary.json").write_text(json.dumps(summary))
+    for label, (acc, lo, hi) in {"base": (10.0, 2, 30), "tuned": (30.0, 15, 50),
+                                 "grpo": (60.0, 45, 75)}.items():  # fmt: skip
+        report = {"kind": "io", "name": label, "model": {"name": label},
+                  "metrics": {"io/accuracy": acc}, "intervals": {"io/accuracy": [lo, hi]},
+                  "n": {"io/accuracy": 40}}  # fmt: skip
+        (run / "eval" / label / "io").mkdir(parents=True)
+        (run / "eval" / label / "io" / "report.json").write_text(json.dumps(report))
+    return run
+
+
+def test_grpo_stage_reward_curve_and_three_models(tmp_path, browser):
+    run = _grpo_run(tmp_path)
+    data = collect_run(run)
+    assert data["grpo"]["state"] == "done" and data["grpo"]["reward"] == [
+        [1, 0.1], [2, 0.2], [3, pytest.approx(0.3)]]  # fmt: skip
+    assert {"name": "grpo", "state": "done", "count": 3, "unit": "steps"} in data["stages"]
+    (change,) = data["evals"]["changes"]
+    assert (change["base"], change["tuned"], change["grpo"]) == (10.0, 30.0, 60.0)
+    assert change["change_grpo"].endswith(": up")  # +50 with intervals far apart
+    assert change["change_grpo_vs_tuned"].startswith("+30.00")
+
+    page = write_report(run)
+    browser.open(page.as_uri())
+    assert browser.errors() == []
+    assert browser.eval("document.getElementById('grpo').hidden") is False
+    assert browser.eval("document.querySelectorAll('#grpo svg path.series-reward').length") == 1
+    assert browser.eval("document.querySelectorAll('#grpo svg path.series-verified').length") == 1
+    text = browser.eval("Array.from(document.querySelectorAll('#evals table')).pop().innerText")
+    assert "tuned (SFT)" in text and "grpo − tuned" in text and "60" in text
+
+    # A later `kodeio run` with grpo off passed over it: the old files are not shown.
+    (run / "run.json").write_text(json.dumps({"stages": {"grpo": {"status": "skipped"}}}))
+    assert collect_run(run)["grpo"]["state"] == "not run"
+    plain = write_report(make_run(tmp_path / "plain"))
+    browser.open(plain.as_uri())
+    assert browser.eval("document.getElementById('grpo').hidden") is True
