@@ -1,6 +1,9 @@
 """The CPU GRPO demonstration (issue #23): SmolLM2-135M on the quickstart's easiest pairs.
 
-    .venv/bin/python bench/grpo_demo.py [--out runs/grpo-demo] [--steps 24] [--lr 2e-5]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/grpo_demo.py [--out runs/grpo-demo] [--steps 8]
+
+(one OpenMP thread: on a shared 2-core box two threads made generation many times slower;
+results: docs/benchmarks/rl.md)
 
 1. I/O pairs: `kodeio io run` on the quickstart seeds, with configs/quickstart-cpu.yaml's
    io settings (2 pairs per seed).
@@ -10,15 +13,16 @@
    then the shortest output. Seeds, not pairs, are dealt out to the two sides in that
    order, alternately, so no function is both trained on and held out and both sides are
    equally easy. Exported with `kodeio synth export --format rl --modes output`.
-3. Before: greedy answers of the base model on the held-out prompts (and on the training
-   prompts), rendered with the chat template as TRL renders them, cut at the same
+3. Before: greedy answers of the base model on the held-out prompts (and, with
+   --train-eval, on the training prompts), rendered with the chat template as TRL renders them, cut at the same
    `max_completion_length`, scored by `ExecutionReward` (the reward GRPO trains on).
 4. GRPO: the real `kodeio train --method grpo`, its own process.
 5. After: the same greedy answers from the base model plus the trained adapter.
 
 Prints the verified rate before and after with Wilson 95% intervals, the change with
 Newcombe's interval (kodeio.eval.stats), item counts and seconds per GRPO step; writes
-OUT/summary.json. Re-running reuses the pairs (OUT/io.jsonl) and the GRPO run if present.
+OUT/summary.json. Re-running reuses the pairs (OUT/io.jsonl), answers already generated
+(OUT/{before,after}-*.jsonl) and a finished GRPO run (OUT/grpo).
 """
 
 from __future__ import annotations
@@ -175,11 +179,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "grpo-demo")
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--train", type=int, default=24, help="training prompts")
-    parser.add_argument("--heldout", type=int, default=48, help="held-out prompts")
-    parser.add_argument("--steps", type=int, default=24)
-    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--heldout", type=int, default=32, help="held-out prompts")
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--generations", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=8, help="completions per step")
+    parser.add_argument("--batch", type=int, default=4, help="completions per step")
     parser.add_argument("--max-completion", type=int, default=128)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--lora-r", type=int, default=16)
