@@ -106,6 +106,15 @@ def wants_4bit(config: TrainConfig, precision: Precision) -> bool:
     return config.load_in_4bit
 
 
+def model_source(config: TrainConfig) -> str:
+    """Where the base weights load from: a known name (`smollm2-135m`) is its prepared
+    directory, so `kodeio train --model smollm2-135m` works offline as the recipes do;
+    config.model keeps the name for the adapter and the reports."""
+    from kodeio.models import resolve_model
+
+    return resolve_model(config.model)
+
+
 def lora_alpha(config: TrainConfig) -> int:
     return config.lora_alpha if config.lora_alpha is not None else config.lora_r
 
@@ -114,7 +123,7 @@ def load_unsloth(config: TrainConfig, max_length: int, precision: Precision) -> 
     from unsloth import FastLanguageModel
 
     model, tokenizer = FastLanguageModel.from_pretrained(
-        model_name=config.model,
+        model_name=model_source(config),
         max_seq_length=max_length,
         dtype=precision.torch_dtype,
         load_in_4bit=wants_4bit(config, precision),
@@ -155,8 +164,9 @@ def load_transformers(config: TrainConfig, precision: Precision) -> tuple[Any, A
         )
     if precision.device == "cuda":
         kwargs["device_map"] = {"": 0}
-    model = AutoModelForCausalLM.from_pretrained(config.model, **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(config.model)
+    source = model_source(config)
+    model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(source)
     return model, tokenizer
 
 

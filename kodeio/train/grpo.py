@@ -120,14 +120,21 @@ class StepLog:
 def _load_policy(config: TrainConfig, backend: str, precision: Any) -> tuple[Any, Any, str, Any]:
     """Base model + LoRA (`init_adapter`'s weights when given); Unsloth's fast_inference when
     it generates with vLLM."""
-    from kodeio.train.backend import add_lora, load_base, load_init_adapter, lora_alpha, wants_4bit
+    from kodeio.train.backend import (
+        add_lora,
+        load_base,
+        load_init_adapter,
+        lora_alpha,
+        model_source,
+        wants_4bit,
+    )
 
     length = config.max_seq_length
     if backend == "unsloth" and config.grpo.use_vllm:
         from unsloth import FastLanguageModel
 
         model, tokenizer = FastLanguageModel.from_pretrained(
-            model_name=config.model,
+            model_name=model_source(config),
             max_seq_length=length,
             load_in_4bit=wants_4bit(config, precision),
             fast_inference=True,

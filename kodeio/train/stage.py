@@ -136,7 +136,14 @@ def build_trainer(
     prompts = load_sample_prompts(config.sample_prompts) if config.samples else []
     report_to = _configure_reporting(config)
 
-    from kodeio.train.backend import add_lora, load_base, pick_precision, select_backend, wants_4bit
+    from kodeio.train.backend import (
+        add_lora,
+        load_base,
+        model_source,
+        pick_precision,
+        select_backend,
+        wants_4bit,
+    )
 
     backend, fallback = select_backend(config.backend)
     precision = pick_precision(config)
@@ -145,7 +152,7 @@ def build_trainer(
     from kodeio.train.lengths import apply_length_policy
     from kodeio.train.templates import choose_training_template, verify_training_template
 
-    probe_tokenizer = _load_tokenizer(config.model)
+    probe_tokenizer = _load_tokenizer(model_source(config))
     template = choose_training_template(probe_tokenizer, config.chat_template)
     trained_fraction = verify_training_template(probe_tokenizer, template)
     # Over-length rows are dropped (or, opted in, left to truncate) before any model loads.

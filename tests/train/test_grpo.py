@@ -194,3 +194,25 @@ def test_cpu_log_probs_match_trls_unfused_reference() -> None:
     logits = hidden @ weight.T
     assert torch.allclose(logp, selective_log_softmax(logits, targets, temperature=0.7), atol=1e-5)
     assert torch.allclose(entropy, entropy_from_logits(logits / 0.7), atol=1e-5)
+
+
+def test_grpo_loads_a_known_model_name_from_the_kodeio_cache(
+    tiny_model: Path, rl_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--model smollm2-135m` loads the prepared directory (offline), not a hub id of that
+    name; the adapter still records the name. The cache holds the tiny model under it."""
+    import shutil
+
+    cache = tmp_path / "cache"
+    prepared = cache / "models" / "smollm2-135m"
+    shutil.copytree(tiny_model, prepared)
+    (prepared / "kodeio_model.json").write_text(json.dumps({"format": 1}))
+    monkeypatch.setenv("KODEIO_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    out = tmp_path / "grpo"
+    argv = grpo_argv(tiny_model, rl_data, out, steps=1)
+    argv[argv.index(str(tiny_model))] = "smollm2-135m"
+    assert main(argv) == 0
+    adapter = json.loads((out / "adapter" / "adapter_config.json").read_text())
+    assert adapter["base_model_name_or_path"] == "smollm2-135m"
+    assert json.loads((out / "train_summary.json").read_text())["global_step"] == 1
