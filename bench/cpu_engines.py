@@ -47,7 +47,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 SIDES = ("vllm-default", "llama-server", "vllm-kodeio", "llama-python")
-SEEDS = REPO / "kodeio" / "data" / "seeds" / "quickstart.jsonl"
+SEEDS = REPO / "kodeio" / "synth" / "io" / "seeds" / "quickstart.jsonl"
 
 
 # ---- the requests ---------------------------------------------------------------------------
