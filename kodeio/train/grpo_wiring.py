@@ -18,7 +18,6 @@ model, its adapter loaded trainable (`train.init_adapter`).
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +117,7 @@ class GrpoWiring(StageWiring):
         from kodeio.progress import console
         from kodeio.synth.rl_data import export_rl, synthesized
         from kodeio.train.grpo import run_grpo
+        from kodeio.train.wiring import resumable
 
         rl, cfg = configs["rl"], configs["grpo"]
         only = synthesized(rl.traces, rl.pass_rate)
@@ -129,12 +129,7 @@ class GrpoWiring(StageWiring):
                 "synthesize more pairs"
             )
         console.print(f"grpo: {n} RL prompts ({rl.language}){band} -> {path}", highlight=False)
-        out = cfg.resolved_output_dir
-        if (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
-            cfg = cfg.model_copy(update={"resume": True})  # an interrupted run continues
-        elif (out / "adapter").exists():
-            shutil.rmtree(out / "adapter")  # finished but unrecorded: train again
-        run_grpo(cfg)
+        run_grpo(resumable(cfg))
 
     def counts(self, run: Path) -> dict[str, Any]:
         path = run / "grpo" / "train_summary.json"

@@ -12,6 +12,17 @@ from pydantic import BaseModel
 from kodeio.wiring import Recipe, StageWiring
 
 
+def resumable(cfg: Any) -> Any:
+    """A TrainConfig as the pipeline runs it: an interrupted run (checkpoints left)
+    continues; a finished run whose stage was not recorded as done trains again."""
+    out = cfg.resolved_output_dir
+    if (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
+        return cfg.model_copy(update={"resume": True})
+    if (out / "adapter").exists():
+        shutil.rmtree(out / "adapter")
+    return cfg
+
+
 class TrainWiring(StageWiring):
     name = "train"
     sections = ("train",)
@@ -34,13 +45,7 @@ class TrainWiring(StageWiring):
     def execute(self, configs: dict[str, Any]) -> None:
         from kodeio.train.stage import run_stage as run_train
 
-        cfg = configs["train"]
-        out = cfg.resolved_output_dir
-        if (out / "checkpoints").is_dir() and any((out / "checkpoints").iterdir()):
-            cfg = cfg.model_copy(update={"resume": True})  # an interrupted run continues
-        elif (out / "adapter").exists():
-            shutil.rmtree(out / "adapter")  # finished but unrecorded: train again
-        run_train(cfg)
+        run_train(resumable(configs["train"]))
 
     def counts(self, run: Path) -> dict[str, Any]:
         path = run / "train" / "train_summary.json"
